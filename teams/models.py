@@ -1,0 +1,332 @@
+"""Who works where: organisations and areas (trees), villages, teams, memberships,
+households and coordinators' scopes."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class BilingualName:
+    """`label`: the name in the active language (the Chinese name is the reference)."""
+
+    @property
+    def label(self):
+        if getattr(self, "name_en", "") and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class TreeNode(BilingualName, models.Model):
+    """A node of a tree with a stored materialised path of slugs ("xinjiang/shawan/").
+
+    A subtree is `path__startswith=node.path`: one indexed range scan, no walking
+    the tree row by row. Moving a node or renaming its slug rewrites the paths of its
+    descendants in one UPDATE.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=600, editable=False, db_index=True)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.label
+
+    def computed_path(self):
+        prefix = self.parent.path if self.parent_id else ""
+        return f"{prefix}{self.slug}/"
+
+    def clean(self):
+        super().clean()
+        if self.parent_id and self.pk:
+            if self.parent_id == self.pk or self.parent.path.startswith(self._stored_path()):
+                raise ValidationError({"parent": _("A node cannot be placed under itself.")})
+
+    def _stored_path(self):
+        return type(self).objects.filter(pk=self.pk).values_list("path", flat=True).first() or ""
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            old_path = self._stored_path() if self.pk else ""
+            self.path = self.computed_path()
+            self.depth = self.path.count("/") - 1
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                type(self).objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(models.Value(self.path), Substr("path", len(old_path) + 1)),
+                )
+                # depth of descendants shifts by the same amount for the whole subtree
+                shift = self.path.count("/") - old_path.count("/")
+                if shift:
+                    type(self).objects.filter(path__startswith=self.path).exclude(
+                        pk=self.pk
+                    ).update(depth=models.F("depth") + shift)
+
+    def subtree(self):
+        return type(self).objects.filter(path__startswith=self.path)
+
+    def ancestors(self):
+        """This node's ancestors, root first, in one query."""
+        parts = self.path.strip("/").split("/")[:-1]
+        prefixes = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+        return type(self).objects.filter(path__in=prefixes).order_by("depth")
+
+
+class Organisation(TreeNode):
+    """A dispatching body (派出单位): a division and its departments or regiments."""
+
+    class Meta(TreeNode.Meta):
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+
+class Area(TreeNode):
+    """Administrative geography: region → prefecture → county → township."""
+
+    class Kind(models.TextChoices):
+        REGION = "region", _("region")
+        PREFECTURE = "prefecture", _("prefecture")
+        COUNTY = "county", _("county")
+        TOWNSHIP = "township", _("township")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    code = models.CharField(
+        _("statistical division code"),
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^\d{12}$", _("The code has exactly 12 digits."))],
+        help_text=_("Optional 12-digit code of the national statistical division list."),
+    )
+
+    class Meta(TreeNode.Meta):
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+
+
+class Village(BilingualName, models.Model):
+    """A place a team is posted to: a village, a company, a brigade or a community."""
+
+    class Kind(models.TextChoices):
+        VILLAGE = "village", _("village")
+        COMPANY = "company", _("company")
+        BRIGADE = "brigade", _("brigade")
+        COMMUNITY = "community", _("community")
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.VILLAGE)
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="villages"
+    )
+
+    class Meta:
+        verbose_name = _("village")
+        verbose_name_plural = _("villages")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.label
+
+
+class TeamQuerySet(models.QuerySet):
+    def current(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on), starts_on__lte=on)
+
+
+class Team(BilingualName, models.Model):
+    """One deployment of a work team to a village. A new deployment is a new Team."""
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="teams",
+    )
+    village = models.ForeignKey(
+        Village, verbose_name=_("village"), on_delete=models.PROTECT, related_name="teams"
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="teams",
+        verbose_name=_("members"),
+    )
+    history = HistoricalRecords()
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="team_ends_after_start",
+                violation_error_message=_("A deployment cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def is_deployed_on(self, day):
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        LEADER = "leader", _("leader")
+        MEMBER = "member", _("member")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team"], name="one_membership_per_user_team"),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
+                name="membership_left_after_joined",
+                violation_error_message=_("A member cannot leave before joining."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.team} ({self.get_role_display()})"
+
+
+class HouseholdTag(BilingualName, models.Model):
+    """A small admin-defined label, e.g. poverty-registered (建档立卡)."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    name_en = models.CharField(_("English name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("household tag")
+        verbose_name_plural = _("household tags")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.label
+
+
+class Household(models.Model):
+    """A household of a village, with what serving it needs and nothing more.
+
+    Deliberately no fields for ethnicity, religion, beliefs or political attitudes.
+    """
+
+    village = models.ForeignKey(
+        Village, verbose_name=_("village"), on_delete=models.PROTECT, related_name="households"
+    )
+    house_number = models.CharField(_("house number"), max_length=20)
+    head_name = models.CharField(_("head of household"), max_length=100)
+    size = models.PositiveSmallIntegerField(_("people"), default=1)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    tags = models.ManyToManyField(
+        HouseholdTag, verbose_name=_("tags"), blank=True, related_name="households"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["village", "house_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "house_number"],
+                name="one_house_number_per_village",
+                violation_error_message=_("This village already has a household with this number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(size__gte=0), name="household_size_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.house_number} {self.head_name}"
+
+
+class CoordinatorScope(models.Model):
+    """Makes a user a coordinator of an organisation subtree or of an area subtree."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="coordinator_scopes",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="coordinator_scopes",
+    )
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="coordinator_scopes",
+    )
+
+    class Meta:
+        verbose_name = _("coordinator scope")
+        verbose_name_plural = _("coordinator scopes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False) | Q(area__isnull=False),
+                name="coordinator_scope_names_a_subtree",
+                violation_error_message=_("Choose an organisation or an area."),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "organisation", "area"], name="one_scope_row_per_subtree"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.organisation or self.area}"

@@ -1,0 +1,170 @@
+"""The roll-up: indicator totals for a scope and a year (DESIGN §5).
+
+`year_totals(scope, year)` runs a fixed number of queries whatever the number of teams,
+indicators or entries: the indicators (with their activities), one conditional aggregate
+over the scope's entries and one over their household links. Each indicator becomes
+one filtered aggregate (`SUM(...) FILTER (WHERE activity_id IN ...)`) in those queries.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
+
+from teams.models import Area, Organisation, Team, Village
+from worklog.models import Entry, Indicator, Measure
+
+SCOPE_KINDS = ("org", "team", "village", "area")
+SCOPE_MODELS = {"org": Organisation, "team": Team, "village": Village, "area": Area}
+
+ENTRY_MEASURES = {
+    Measure.QUANTITY: "quantity",
+    Measure.PARTICIPANTS: "participants",
+    Measure.SESSIONS: "sessions",
+    Measure.FUNDS: "funds",
+}
+LINK_MEASURES = {Measure.HOUSEHOLD_VISITS, Measure.HOUSEHOLDS}
+
+MIN_YEAR, MAX_YEAR = 1949, 2200
+
+
+class ScopeNotFound(LookupError):
+    """No organisation / team / village / area has that slug."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where totals are taken: an organisation or area subtree, a team, a village, or all."""
+
+    kind: str
+    obj: object = None
+
+    @property
+    def slug(self):
+        return self.obj.slug if self.obj is not None else None
+
+    @property
+    def name(self):
+        return self.obj.label if self.obj is not None else _("All organisations")
+
+    def as_dict(self):
+        return {"kind": self.kind, "slug": self.slug, "name": str(self.name)}
+
+    def entry_filter(self, prefix=""):
+        """A Q object selecting the scope's entries (`prefix` for related lookups)."""
+        if self.kind == "all":
+            return Q()
+        lookup = {
+            "org": ("team__organisation__path__startswith", self.obj_path),
+            "area": ("village__area__path__startswith", self.obj_path),
+            "team": ("team", self.obj),
+            "village": ("village", self.obj),
+        }[self.kind]
+        return Q(**{prefix + lookup[0]: lookup[1]})
+
+    @property
+    def obj_path(self):
+        return getattr(self.obj, "path", None)
+
+
+def resolve_scope(kind=None, slug=None):
+    """The Scope for e.g. ("org", "8th-division"); ("all") without a kind."""
+    if not kind:
+        return Scope("all")
+    if kind not in SCOPE_MODELS:
+        raise ValueError(f"unknown scope kind {kind!r}")
+    obj = SCOPE_MODELS[kind].objects.filter(slug=slug).first()
+    if obj is None:
+        raise ScopeNotFound(kind, slug)
+    return Scope(kind, obj)
+
+
+@dataclass
+class IndicatorTotal:
+    indicator: Indicator
+    value: object  # int for counts, Decimal for funds
+
+    @property
+    def code(self):
+        return self.indicator.code
+
+    def as_dict(self):
+        value = self.value
+        if self.indicator.measure == Measure.FUNDS:
+            value = f"{value:.2f}"
+        return {
+            "code": self.indicator.code,
+            "label": str(self.indicator.label),
+            "unit": self.indicator.unit,
+            "value": value,
+        }
+
+
+def year_range(year):
+    if not (MIN_YEAR <= year <= MAX_YEAR):
+        raise ValueError(f"year {year} is out of range {MIN_YEAR}–{MAX_YEAR}")
+    return date(year, 1, 1), date(year + 1, 1, 1)
+
+
+def scope_entries(scope, year):
+    """The live entries of a scope and year: the rows every total is a recount of."""
+    start, end = year_range(year)
+    return Entry.objects.live().filter(scope.entry_filter(), date__gte=start, date__lt=end)
+
+
+def year_totals(scope, year, indicators=None):
+    """Every indicator's total for the scope and year, in indicator order."""
+    if indicators is None:
+        indicators = list(Indicator.objects.prefetch_related("activities").order_by("order", "code"))
+    activity_ids = {ind.pk: [a.pk for a in ind.activities.all()] for ind in indicators}
+
+    entry_aggregates, link_aggregates = {}, {}
+    for ind in indicators:
+        key = f"i{ind.pk}"
+        only_its = Q(activity_id__in=activity_ids[ind.pk])
+        if ind.measure == Measure.ENTRIES:
+            entry_aggregates[key] = Count("id", filter=only_its)
+        elif ind.measure in ENTRY_MEASURES:
+            entry_aggregates[key] = Sum(ENTRY_MEASURES[ind.measure], filter=only_its)
+        elif ind.measure == Measure.HOUSEHOLD_VISITS:
+            link_aggregates[key] = Count("id", filter=Q(entry__activity_id__in=activity_ids[ind.pk]))
+        elif ind.measure == Measure.HOUSEHOLDS:
+            link_aggregates[key] = Count(
+                "household_id",
+                distinct=True,
+                filter=Q(entry__activity_id__in=activity_ids[ind.pk]),
+            )
+
+    results = {}
+    if entry_aggregates:
+        results.update(scope_entries(scope, year).aggregate(**entry_aggregates))
+    if link_aggregates:
+        start, end = year_range(year)
+        links = Entry.households.through.objects.filter(
+            scope.entry_filter(prefix="entry__"),
+            entry__deleted_at__isnull=True,
+            entry__date__gte=start,
+            entry__date__lt=end,
+        )
+        results.update(links.aggregate(**link_aggregates))
+
+    totals = []
+    for ind in indicators:
+        value = results.get(f"i{ind.pk}")
+        if ind.measure == Measure.FUNDS:
+            value = Decimal(value or 0).quantize(Decimal("0.01"))
+        else:
+            value = int(value or 0)
+        totals.append(IndicatorTotal(ind, value))
+    return totals
+
+
+def totals_document(scope, year):
+    """The JSON-ready document of `manage.py totals --json` and `/api/totals` (DESIGN §6)."""
+    return {
+        "year": year,
+        "scope": scope.as_dict(),
+        "indicators": [total.as_dict() for total in year_totals(scope, year)],
+    }
