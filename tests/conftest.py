@@ -1,0 +1,61 @@
+"""Shared fixtures: named users around two teams (as in healthchecks' test base) and the
+browser set-up for Debian's Chromium."""
+
+import os
+
+import pytest
+
+from tests import factories
+
+# Playwright's sync API runs an event loop in the test thread; Django's live_server
+# and ORM calls from the test body are still synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def world(db):
+    """Two teams of one organisation and a third organisation's coordinator.
+
+    team_a (leader_a, member_a) in village_a; team_b (member_b) in village_b;
+    coordinator sees the organisation; outsider_coordinator sees another one.
+    """
+    return factories.World.build()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+        ],
+    }
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests use a live server, which needs real transactions.
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A phone of a team member in the field: Chinese, a narrow screen.
+    return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 390, "height": 844}}

@@ -1,0 +1,170 @@
+"""Factories for real database objects, and `World`: a small programme to test against."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from teams.models import Area, CoordinatorScope, Household, Membership, Organisation, Team, Village
+from worklog.models import Activity, Entry, Indicator
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"派出单位{n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+
+
+class AreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Area
+
+    name = factory.Sequence(lambda n: f"地区{n}")
+    slug = factory.Sequence(lambda n: f"area-{n}")
+    kind = Area.Kind.TOWNSHIP
+
+
+class VillageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Village
+
+    name = factory.Sequence(lambda n: f"村{n}")
+    slug = factory.Sequence(lambda n: f"village-{n}")
+    area = factory.SubFactory(AreaFactory)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"工作队{n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+    organisation = factory.SubFactory(OrganisationFactory)
+    village = factory.SubFactory(VillageFactory)
+    starts_on = datetime.date(2017, 1, 1)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    team = factory.SubFactory(TeamFactory)
+    role = Membership.Role.MEMBER
+    joined_on = datetime.date(2017, 1, 1)
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    village = factory.SubFactory(VillageFactory)
+    house_number = factory.Sequence(lambda n: str(n + 1))
+    head_name = factory.Sequence(lambda n: f"户主{n}")
+    size = 4
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+        django_get_or_create = ("code",)
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"activity-{n}")
+    name = factory.Sequence(lambda n: f"活动{n}")
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"indicator-{n}")
+    label_zh = factory.Sequence(lambda n: f"指标{n}")
+    unit = "个"
+    measure = "entries"
+    order = factory.Sequence(lambda n: n)
+
+    @factory.post_generation
+    def activities(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.activities.set(extracted)
+
+
+class EntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Entry
+        skip_postgeneration_save = True
+
+    team = factory.SubFactory(TeamFactory)
+    village = factory.LazyAttribute(lambda entry: entry.team.village)
+    activity = factory.SubFactory(ActivityFactory)
+    date = datetime.date(2017, 6, 1)
+    funds = Decimal("0.00")
+
+    @factory.post_generation
+    def households(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.households.set(extracted)
+
+
+@dataclass
+class World:
+    org: Organisation
+    other_org: Organisation
+    team_a: Team
+    team_b: Team
+    village_a: Village
+    village_b: Village
+    leader_a: object
+    member_a: object
+    member_b: object
+    coordinator: object
+    outsider_coordinator: object
+
+    @classmethod
+    def build(cls):
+        org = OrganisationFactory(name="第八师", slug="division")
+        department = OrganisationFactory(name="某团", slug="regiment", parent=org)
+        other_org = OrganisationFactory(name="别的师", slug="other-division")
+        team_a = TeamFactory(organisation=org, slug="team-a", village__slug="village-a")
+        team_b = TeamFactory(organisation=department, slug="team-b", village__slug="village-b")
+        leader_a = UserFactory(username="leader_a")
+        member_a = UserFactory(username="member_a")
+        member_b = UserFactory(username="member_b")
+        MembershipFactory(user=leader_a, team=team_a, role=Membership.Role.LEADER)
+        MembershipFactory(user=member_a, team=team_a)
+        MembershipFactory(user=member_b, team=team_b)
+        coordinator = UserFactory(username="coordinator")
+        CoordinatorScope.objects.create(user=coordinator, organisation=org)
+        outsider = UserFactory(username="outsider_coordinator")
+        CoordinatorScope.objects.create(user=outsider, organisation=other_org)
+        return cls(
+            org=org,
+            other_org=other_org,
+            team_a=team_a,
+            team_b=team_b,
+            village_a=team_a.village,
+            village_b=team_b.village,
+            leader_a=leader_a,
+            member_a=member_a,
+            member_b=member_b,
+            coordinator=coordinator,
+            outsider_coordinator=outsider,
+        )

@@ -1,0 +1,65 @@
+"""Rules the database enforces even when a form is bypassed (DESIGN §4)."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from tests.factories import EntryFactory, HouseholdFactory, MembershipFactory, TeamFactory
+from worklog.models import Entry
+
+pytestmark = pytest.mark.django_db
+
+
+def refused(action):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        action()
+
+
+@pytest.mark.parametrize("field", ["participants", "sessions", "quantity"])
+def test_negative_count_is_refused(field):
+    entry = EntryFactory()
+
+    refused(lambda: Entry.objects.filter(pk=entry.pk).update(**{field: -1}))
+
+    entry.refresh_from_db()
+    assert getattr(entry, field) == 0
+
+
+def test_negative_funds_are_refused():
+    entry = EntryFactory(funds=Decimal("10.00"))
+
+    refused(lambda: Entry.objects.filter(pk=entry.pk).update(funds=Decimal("-0.01")))
+
+    entry.refresh_from_db()
+    assert entry.funds == Decimal("10.00")
+
+
+def test_second_household_with_the_same_number_in_a_village_is_refused():
+    first = HouseholdFactory(house_number="7")
+
+    refused(lambda: HouseholdFactory(village=first.village, house_number="7"))
+
+    assert HouseholdFactory(house_number="7").village != first.village  # other villages may
+
+
+def test_second_entry_with_the_same_uuid_is_refused():
+    key = uuid.uuid4()
+    EntryFactory(uuid=key)
+
+    refused(lambda: EntryFactory(uuid=key))
+
+    assert Entry.objects.filter(uuid=key).count() == 1
+
+
+def test_second_membership_of_a_user_in_a_team_is_refused():
+    membership = MembershipFactory()
+
+    refused(lambda: MembershipFactory(user=membership.user, team=membership.team))
+
+
+def test_team_cannot_end_before_it_starts():
+    team = TeamFactory()
+
+    refused(lambda: TeamFactory(starts_on=team.starts_on, ends_on=team.starts_on.replace(year=2016)))
