@@ -114,40 +114,46 @@ def scope_entries(scope, year):
     return Entry.objects.live().filter(scope.entry_filter(), date__gte=start, date__lt=end)
 
 
+def load_indicators():
+    """Indicators in order with their activities: two queries."""
+    return list(Indicator.objects.prefetch_related("activities").order_by("order", "code"))
+
+
 def year_totals(scope, year, indicators=None):
     """Every indicator's total for the scope and year, in indicator order."""
-    if indicators is None:
-        indicators = list(Indicator.objects.prefetch_related("activities").order_by("order", "code"))
-    activity_ids = {ind.pk: [a.pk for a in ind.activities.all()] for ind in indicators}
+    return indicator_totals(scope_entries(scope, year), indicators)
 
+
+def indicator_totals(entries, indicators=None):
+    """Every indicator's total over a queryset of entries (already filtered to what counts).
+
+    One aggregate over the entries and one over their household links, whatever the
+    number of indicators.
+    """
+    if indicators is None:
+        indicators = load_indicators()
     entry_aggregates, link_aggregates = {}, {}
     for ind in indicators:
         key = f"i{ind.pk}"
-        only_its = Q(activity_id__in=activity_ids[ind.pk])
+        activity_ids = [activity.pk for activity in ind.activities.all()]
         if ind.measure == Measure.ENTRIES:
-            entry_aggregates[key] = Count("id", filter=only_its)
+            entry_aggregates[key] = Count("id", filter=Q(activity_id__in=activity_ids))
         elif ind.measure in ENTRY_MEASURES:
-            entry_aggregates[key] = Sum(ENTRY_MEASURES[ind.measure], filter=only_its)
+            entry_aggregates[key] = Sum(
+                ENTRY_MEASURES[ind.measure], filter=Q(activity_id__in=activity_ids)
+            )
         elif ind.measure == Measure.HOUSEHOLD_VISITS:
-            link_aggregates[key] = Count("id", filter=Q(entry__activity_id__in=activity_ids[ind.pk]))
+            link_aggregates[key] = Count("id", filter=Q(entry__activity_id__in=activity_ids))
         elif ind.measure == Measure.HOUSEHOLDS:
             link_aggregates[key] = Count(
-                "household_id",
-                distinct=True,
-                filter=Q(entry__activity_id__in=activity_ids[ind.pk]),
+                "household_id", distinct=True, filter=Q(entry__activity_id__in=activity_ids)
             )
 
     results = {}
     if entry_aggregates:
-        results.update(scope_entries(scope, year).aggregate(**entry_aggregates))
+        results.update(entries.aggregate(**entry_aggregates))
     if link_aggregates:
-        start, end = year_range(year)
-        links = Entry.households.through.objects.filter(
-            scope.entry_filter(prefix="entry__"),
-            entry__deleted_at__isnull=True,
-            entry__date__gte=start,
-            entry__date__lt=end,
-        )
+        links = Entry.households.through.objects.filter(entry__in=entries.values("pk"))
         results.update(links.aggregate(**link_aggregates))
 
     totals = []

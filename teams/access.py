@@ -1,0 +1,164 @@
+"""Who may see and change what: the one place every view, export and API asks.
+
+Roles: a *member* or *leader* of a team (through a current Membership) sees that team's
+entries and its village's households; a leader also edits any entry of the team and
+manages the village's households. A *coordinator* (CoordinatorScope rows) sees everything
+under their organisation and area subtrees. A superuser sees everything.
+"""
+
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from teams.models import CoordinatorScope, Household, Membership, Team
+
+
+def active_memberships(user, on=None):
+    """Memberships the user holds today in teams that are deployed today."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    on = on or timezone.localdate()
+    return Membership.objects.filter(
+        Q(left_on__isnull=True) | Q(left_on__gte=on),
+        user=user,
+        joined_on__lte=on,
+        team__in=Team.objects.current(on),
+    )
+
+
+def writable_teams(user):
+    """Teams the user may log entries for: their current teams."""
+    return Team.objects.filter(pk__in=active_memberships(user).values("team")).select_related(
+        "village", "organisation"
+    )
+
+
+def led_teams(user):
+    return Team.objects.filter(
+        pk__in=active_memberships(user).filter(role=Membership.Role.LEADER).values("team")
+    )
+
+
+def coordinator_scopes(user):
+    if not user.is_authenticated:
+        return []
+    return list(CoordinatorScope.objects.filter(user=user).select_related("organisation", "area"))
+
+
+def is_coordinator(user):
+    return user.is_authenticated and (
+        user.is_superuser or CoordinatorScope.objects.filter(user=user).exists()
+    )
+
+
+def _coordinated(scopes, team_prefix, village_prefix):
+    """Q for rows under the user's coordinator scopes; prefixes reach team and village."""
+    condition = Q(pk__in=[])
+    for scope in scopes:
+        if scope.organisation_id:
+            condition |= Q(**{f"{team_prefix}organisation__path__startswith": scope.organisation.path})
+        if scope.area_id:
+            condition |= Q(**{f"{village_prefix}area__path__startswith": scope.area.path})
+    return condition
+
+
+def visible_teams(user):
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if user.is_superuser:
+        return Team.objects.all()
+    own = Q(pk__in=active_memberships(user).values("team"))
+    return Team.objects.filter(own | _coordinated(coordinator_scopes(user), "", "village__"))
+
+
+def visible_entries(user, entries):
+    """Filter a queryset of entries down to what the user may see."""
+    if not user.is_authenticated:
+        return entries.none()
+    if user.is_superuser:
+        return entries
+    own = Q(team__in=active_memberships(user).values("team"))
+    return entries.filter(own | _coordinated(coordinator_scopes(user), "team__", "village__"))
+
+
+def visible_households(user):
+    """Households of the villages of the user's current teams, and under their scopes."""
+    if not user.is_authenticated:
+        return Household.objects.none()
+    if user.is_superuser:
+        return Household.objects.all()
+    own_villages = active_memberships(user).values("team__village")
+    condition = Q(village__in=own_villages)
+    for scope in coordinator_scopes(user):
+        if scope.organisation_id:
+            condition |= Q(village__teams__organisation__path__startswith=scope.organisation.path)
+        if scope.area_id:
+            condition |= Q(village__area__path__startswith=scope.area.path)
+    return Household.objects.filter(
+        pk__in=Household.objects.filter(condition).values("pk")
+    )
+
+
+def get_household_for_user(user, pk):
+    """The household if the user may see it, else 404 (not revealing that it exists)."""
+    return get_object_or_404(visible_households(user).select_related("village"), pk=pk)
+
+
+def can_manage_households(user, village):
+    return user.is_superuser or led_teams(user).filter(village=village).exists()
+
+
+def can_edit_entry(user, entry):
+    """Authors edit their own entries of a current team; leaders any entry of their team."""
+    if user.is_superuser:
+        return True
+    memberships = active_memberships(user).filter(team_id=entry.team_id)
+    if memberships.filter(role=Membership.Role.LEADER).exists():
+        return True
+    return entry.author_id == user.pk and memberships.exists()
+
+
+def can_restore_entry(user, entry):
+    return user.is_superuser or led_teams(user).filter(pk=entry.team_id).exists()
+
+
+def get_visible_or_404(user, queryset, **lookup):
+    obj = visible_entries(user, queryset).filter(**lookup).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def can_see_scope(user, scope):
+    """May the user see totals for this scope (a worklog.totals.Scope)?"""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if scope.kind == "all":
+        return False
+    scopes = coordinator_scopes(user)
+    obj = scope.obj
+    for coordinated in scopes:
+        org, area = coordinated.organisation, coordinated.area
+        if scope.kind == "org" and org and obj.path.startswith(org.path):
+            return True
+        if scope.kind == "area" and area and obj.path.startswith(area.path):
+            return True
+        if scope.kind == "team" and (
+            (org and obj.organisation.path.startswith(org.path))
+            or (area and obj.village.area.path.startswith(area.path))
+        ):
+            return True
+        if scope.kind == "village" and (
+            (area and obj.area.path.startswith(area.path))
+            or (org and obj.teams.filter(organisation__path__startswith=org.path).exists())
+        ):
+            return True
+    memberships = active_memberships(user)
+    if scope.kind == "team":
+        return memberships.filter(team=obj).exists()
+    if scope.kind == "village":
+        return memberships.filter(team__village=obj).exists()
+    return False

@@ -1,0 +1,108 @@
+"""Changing the notebook: create, edit, soft-delete and restore entries.
+
+Every change of an entry goes through these functions so that idempotency (one uuid, one
+entry), optimistic locking (the entry's version) and the audit trail hold everywhere:
+forms, imports and the admin's actions alike.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from worklog.models import Entry
+
+MEASURE_FIELDS = ("participants", "sessions", "quantity", "funds")
+
+
+class UuidTakenByAnotherTeam(Exception):
+    """The uuid belongs to an entry of another team; its details must not be revealed."""
+
+
+class StaleEntry(Exception):
+    """Someone saved the entry after the version the editor started from."""
+
+    def __init__(self, current):
+        super().__init__(f"entry {current.pk} is at version {current.version}")
+        self.current = current
+
+
+def _existing_for(uuid, team):
+    existing = Entry.objects.filter(uuid=uuid).first()
+    if existing is not None and existing.team_id != team.pk:
+        raise UuidTakenByAnotherTeam(uuid)
+    return existing
+
+
+def entry_create(*, uuid, team, author, date, activity, households=(), title="", notes="",
+                 participants=0, sessions=0, quantity=0, funds=0):
+    """Create the entry, or return the one this uuid already made: (entry, created).
+
+    A double tap, a browser retry or a replay of the same form carries the same uuid and
+    lands on the first entry. Two concurrent requests race on the unique index: the loser
+    gets IntegrityError, rolls back its savepoint and returns the winner's entry.
+    """
+    existing = _existing_for(uuid, team)
+    if existing is not None:
+        return existing, False
+    entry = Entry(
+        uuid=uuid, team=team, village=team.village, author=author, date=date,
+        activity=activity, title=title, notes=notes, participants=participants,
+        sessions=sessions, quantity=quantity, funds=funds,
+    )
+    try:
+        with transaction.atomic():
+            entry.save()
+            if households:
+                entry.households.set(households)
+    except IntegrityError:
+        existing = _existing_for(uuid, team)
+        if existing is None:
+            raise
+        return existing, False
+    return entry, True
+
+
+def _claim(entry_pk, version):
+    """Move the entry from `version` to the next one, atomically, or raise StaleEntry.
+
+    A conditional UPDATE is the lock on both databases: of two editors starting from
+    the same version exactly one matches the row.
+    """
+    claimed = Entry.objects.filter(pk=entry_pk, version=version).update(version=version + 1)
+    current = Entry.objects.get(pk=entry_pk)
+    if not claimed:
+        raise StaleEntry(current)
+    return current
+
+
+@transaction.atomic
+def entry_update(*, entry, version, editor, households=None, **fields):
+    """Save new values if nobody saved since `version`; raise StaleEntry otherwise."""
+    current = _claim(entry.pk, version)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current._history_user = editor
+    current.save()
+    if households is not None:
+        current.households.set(households)
+    return current
+
+
+@transaction.atomic
+def entry_soft_delete(*, entry, user, version=None):
+    """Mark the entry deleted: it stops counting but stays, audited and restorable."""
+    current = _claim(entry.pk, entry.version if version is None else version)
+    current.deleted_at = current.deleted_at or timezone.now()
+    current.deleted_by = user
+    current._history_user = user
+    current.save()
+    return current
+
+
+@transaction.atomic
+def entry_restore(*, entry, user):
+    current = _claim(entry.pk, entry.version)
+    current.deleted_at = None
+    current.deleted_by = None
+    current._history_user = user
+    current.save()
+    return current

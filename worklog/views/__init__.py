@@ -1,0 +1,1 @@
+"""Views of the notebook and totals, one module per area."""

@@ -1,0 +1,191 @@
+"""One entry: new, copy, detail, edit, delete and restore."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from teams.access import can_edit_entry, can_restore_entry, get_visible_or_404, writable_teams
+from worklog.forms import EntryForm
+from worklog.models import Activity, Entry
+from worklog.services import (
+    StaleEntry,
+    UuidTakenByAnotherTeam,
+    entry_create,
+    entry_restore,
+    entry_soft_delete,
+    entry_update,
+)
+
+COPIED_FIELDS = ("activity", "participants", "sessions", "quantity", "funds", "title", "notes")
+
+
+def _entry_or_404(request, pk):
+    entries = Entry.objects.select_related("team", "village", "activity", "author", "deleted_by")
+    return get_visible_or_404(request.user, entries, pk=pk)
+
+
+def _teams_or_403(user):
+    teams = writable_teams(user)
+    if not teams.exists():
+        raise PermissionDenied(_("Only members of a current team can log entries."))
+    return teams
+
+
+def _render_form(request, form, *, entry=None, status=200, copied_from=None):
+    activities = Activity.objects.filter(is_active=True)
+    return render(
+        request,
+        "notebook/entry_form.html",
+        {
+            "form": form,
+            "entry": entry,
+            "copied_from": copied_from,
+            "activities": activities,
+            "activity_measures": {a.pk: " ".join(a.measures_used()) for a in activities},
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_new(request):
+    teams = _teams_or_403(request.user)
+    if request.method == "GET":
+        initial = {"date": timezone.localdate()}
+        activity_code = request.GET.get("activity")
+        if activity_code:
+            initial["activity"] = Activity.objects.filter(code=activity_code).first()
+        return _render_form(request, EntryForm(teams=teams, initial=initial))
+
+    form = EntryForm(request.POST, teams=teams)
+    if not form.is_valid():
+        return _render_form(request, form, status=422)
+    try:
+        entry, created = entry_create(
+            uuid=form.cleaned_data["uuid"], team=form.chosen_team, author=request.user,
+            **form.entry_values(),
+        )
+    except UuidTakenByAnotherTeam:
+        form.add_error(None, _("This form was already used for another team's entry. "
+                               "Open a new form and try again."))
+        return _render_form(request, form, status=422)
+    if created:
+        messages.success(request, _("Saved."))
+    else:
+        messages.info(request, _("This entry was already saved; nothing was added twice."))
+    if request.POST.get("next") == "add":
+        return redirect(reverse("entry_new") + f"?activity={entry.activity.code}")
+    return redirect("entry_detail", pk=entry.pk)
+
+
+@login_required
+@require_http_methods(["GET"])
+def entry_copy(request, pk):
+    original = _entry_or_404(request, pk)
+    teams = _teams_or_403(request.user)
+    initial = {name: getattr(original, name) for name in COPIED_FIELDS}
+    initial["date"] = timezone.localdate()
+    initial["households"] = list(original.households.values_list("pk", flat=True))
+    if teams.filter(pk=original.team_id).exists():
+        initial["team"] = original.team_id
+    form = EntryForm(teams=teams, initial=initial)
+    return _render_form(request, form, copied_from=original)
+
+
+@login_required
+@require_http_methods(["GET"])
+def entry_detail(request, pk):
+    entry = _entry_or_404(request, pk)
+    return render(
+        request,
+        "notebook/entry_detail.html",
+        {
+            "entry": entry,
+            "households": entry.households.order_by("house_number"),
+            "can_edit": entry.deleted_at is None and can_edit_entry(request.user, entry),
+            "can_restore": entry.deleted_at is not None and can_restore_entry(request.user, entry),
+            "can_copy": writable_teams(request.user).exists(),
+        },
+    )
+
+
+def _editable_or_403(request, pk):
+    entry = _entry_or_404(request, pk)
+    if entry.deleted_at is not None or not can_edit_entry(request.user, entry):
+        raise PermissionDenied(_("You cannot change this entry."))
+    return entry
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_edit(request, pk):
+    entry = _editable_or_403(request, pk)
+    teams = writable_teams(request.user).filter(pk=entry.team_id)
+    if request.method == "GET":
+        initial = {name: getattr(entry, name) for name in COPIED_FIELDS + ("date", "version")}
+        initial["households"] = list(entry.households.values_list("pk", flat=True))
+        form = EntryForm(teams=teams, entry=entry, initial=initial)
+        return _render_form(request, form, entry=entry)
+
+    form = EntryForm(request.POST, teams=teams, entry=entry)
+    if not form.is_valid():
+        return _render_form(request, form, entry=entry, status=422)
+    values = form.entry_values()
+    try:
+        entry_update(entry=entry, version=form.cleaned_data["version"], editor=request.user, **values)
+    except StaleEntry as stale:
+        your_households = values.pop("households")
+        resubmit = request.POST.copy()
+        resubmit["version"] = stale.current.version
+        resubmit.pop("csrfmiddlewaretoken", None)
+        return render(
+            request,
+            "notebook/entry_conflict.html",
+            {
+                "entry": entry,
+                "current": stale.current,
+                "current_households": stale.current.households.order_by("house_number"),
+                "yours": Entry(team=entry.team, village=entry.village, **values),
+                "your_households": your_households,
+                "resubmit": [(name, value) for name, values in resubmit.lists() for value in values],
+            },
+            status=409,
+        )
+    messages.success(request, _("Saved."))
+    return redirect("entry_detail", pk=entry.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_delete(request, pk):
+    entry = _editable_or_403(request, pk)
+    if request.method == "GET":
+        return render(request, "notebook/entry_confirm_delete.html", {"entry": entry})
+    try:
+        entry_soft_delete(entry=entry, user=request.user, version=int(request.POST.get("version", -1)))
+    except (StaleEntry, ValueError):
+        messages.error(request, _("Someone changed this entry meanwhile; look at it again before deleting."))
+        return redirect("entry_detail", pk=entry.pk)
+    messages.success(request, _("Deleted. A team leader can restore it."))
+    return redirect("notebook")
+
+
+@login_required
+@require_POST
+def entry_restore_view(request, pk):
+    entry = _entry_or_404(request, pk)
+    if entry.deleted_at is None or not can_restore_entry(request.user, entry):
+        raise PermissionDenied(_("You cannot restore this entry."))
+    try:
+        entry_restore(entry=entry, user=request.user)
+    except StaleEntry:
+        messages.error(request, _("Someone changed this entry meanwhile."))
+    else:
+        messages.success(request, _("Restored."))
+    return redirect("entry_detail", pk=entry.pk)
