@@ -102,6 +102,8 @@ DATABASES = {
         conn_max_age=int(env_str("DB_CONN_MAX_AGE", "60")),
     )
 }
+if env_str("TEST_DATABASE_NAME"):  # lets parallel test runs on one server keep apart
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

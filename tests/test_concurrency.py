@@ -1,0 +1,90 @@
+"""Concurrent requests on PostgreSQL, with real threads and connections (issue 3, 5)."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, World
+from worklog.models import Entry
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="concurrency is tested on PostgreSQL"
+    ),
+]
+
+
+def run_together(*actions):
+    """Run each action in its own thread and connection, released at the same moment."""
+    barrier = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def worker(index, action):
+        try:
+            barrier.wait()
+            results[index] = action()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def logged_in_client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def world_with_visits():
+    world = World.build()
+    visit = ActivityFactory(code="policy_visit", uses_households=True, uses_participants=True)
+    home = HouseholdFactory(village=world.village_a)
+    return world, visit, home
+
+
+def test_two_identical_submissions_at_once_make_one_entry(world_with_visits):
+    world, visit, home = world_with_visits
+    data = {
+        "date": timezone.localdate().isoformat(), "activity": visit.pk, "households": [home.pk],
+        "participants": "4", "uuid": str(uuid.uuid4()), "title": "同时提交",
+    }
+    clients = [logged_in_client(world.member_a) for _ in range(4)]
+
+    responses = run_together(*[lambda c=c: c.post(reverse("entry_new"), data) for c in clients])
+
+    entry = Entry.objects.get()
+    assert [r.status_code for r in responses] == [302] * 4
+    assert {r["Location"] for r in responses} == {reverse("entry_detail", args=[entry.pk])}
+    assert entry.households.count() == 1
+
+
+def test_two_edits_from_one_version_one_wins_one_is_told(world_with_visits):
+    world, visit, home = world_with_visits
+    entry = EntryFactory(team=world.team_a, author=world.member_a, activity=visit,
+                         households=[home], participants=1)
+
+    def edit(user, participants):
+        data = {
+            "date": entry.date.isoformat(), "activity": visit.pk, "households": [home.pk],
+            "participants": str(participants), "version": "1",
+        }
+        return logged_in_client(user).post(reverse("entry_edit", args=[entry.pk]), data)
+
+    responses = run_together(lambda: edit(world.member_a, 5), lambda: edit(world.leader_a, 9))
+
+    entry.refresh_from_db()
+    assert sorted(r.status_code for r in responses) == [302, 409]
+    winner = 5 if responses[0].status_code == 302 else 9
+    assert (entry.participants, entry.version) == (winner, 2)
