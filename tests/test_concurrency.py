@@ -88,3 +88,27 @@ def test_two_edits_from_one_version_one_wins_one_is_told(world_with_visits):
     assert sorted(r.status_code for r in responses) == [302, 409]
     winner = 5 if responses[0].status_code == 302 else 9
     assert (entry.participants, entry.version) == (winner, 2)
+
+
+def test_tallies_stay_exact_under_eight_concurrent_writers(world_with_visits):
+    from worklog import tallies
+    from worklog.services import entry_create
+    from worklog.totals import Scope, year_totals
+    from tests.factories import IndicatorFactory
+
+    world, visit, home = world_with_visits
+    IndicatorFactory(code="visits", measure="household_visits", activities=[visit])
+    IndicatorFactory(code="people", measure="participants", activities=[visit])
+
+    def writer():
+        for _ in range(10):
+            entry_create(uuid=uuid.uuid4(), team=world.team_a, author=world.member_a,
+                         date=timezone.localdate(), activity=visit, households=[home],
+                         participants=3)
+
+    run_together(*[writer] * 8)
+
+    totals = {t.code: t.value for t in year_totals(Scope("all"), timezone.localdate().year)}
+    assert Entry.objects.count() == 80
+    assert totals == {"visits": 80, "people": 240}
+    assert tallies.differences() == []

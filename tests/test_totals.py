@@ -16,6 +16,7 @@ from tests.factories import (
     TeamFactory,
     VillageFactory,
 )
+from worklog.services import entry_soft_delete
 from worklog.totals import ScopeNotFound, resolve_scope, totals_document, year_totals
 
 pytestmark = pytest.mark.django_db
@@ -84,8 +85,7 @@ def test_soft_deleted_entry_never_counts(notebook):
         team=team, activity=training, participants=500, sessions=9, deleted_at=timezone.now()
     )
     visit = EntryFactory(team=team, activity=notebook["visit"], households=notebook["homes"])
-    visit.deleted_at = timezone.now()
-    visit.save()
+    entry_soft_delete(entry=visit, user=None)
 
     totals = values(resolve_scope("team", "north"), 2017)
 

@@ -207,3 +207,59 @@ class Entry(models.Model):
 
     def __str__(self):
         return self.title or f"{self.activity} {self.date:%Y-%m-%d}"
+
+
+class Tally(models.Model):
+    """Running sums of the live entries of one (year, month, team, village, activity).
+
+    Kept exact in the same transaction as every entry change (worklog.tallies), so that
+    totals read a few thousand tally rows instead of millions of entries.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    entries = models.BigIntegerField(default=0)
+    participants = models.BigIntegerField(default=0)
+    sessions = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    funds = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    household_visits = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "team", "village", "activity"], name="one_tally_per_key"
+            ),
+        ]
+
+
+class HouseholdTally(models.Model):
+    """How often one household was linked by live entries of one month, team and activity.
+
+    The exact path for distinct households: a count of distinct households is a count
+    over these rows, which grow with households, not with entries.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    visits = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("household tally")
+        verbose_name_plural = _("household tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "household", "team", "village", "activity"],
+                name="one_household_tally_per_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "activity"], name="household_tally_year_activity")]

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from worklog.models import Entry
+from worklog.tallies import EntrySnapshot, apply_change, apply_entry
 
 MEASURE_FIELDS = ("participants", "sessions", "quantity", "funds")
 
@@ -33,7 +34,7 @@ def _existing_for(uuid, team):
 
 
 def entry_create(*, uuid, team, author, date, activity, households=(), title="", notes="",
-                 participants=0, sessions=0, quantity=0, funds=0):
+                 participants=0, sessions=0, quantity=0, funds=0, village=None):
     """Create the entry, or return the one this uuid already made: (entry, created).
 
     A double tap, a browser retry or a replay of the same form carries the same uuid and
@@ -44,7 +45,7 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
     if existing is not None:
         return existing, False
     entry = Entry(
-        uuid=uuid, team=team, village=team.village, author=author, date=date,
+        uuid=uuid, team=team, village=village or team.village, author=author, date=date,
         activity=activity, title=title, notes=notes, participants=participants,
         sessions=sessions, quantity=quantity, funds=funds,
     )
@@ -53,6 +54,7 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
             entry.save()
             if households:
                 entry.households.set(households)
+            apply_entry(EntrySnapshot.of(entry, [h.pk for h in households]), +1)
     except IntegrityError:
         existing = _existing_for(uuid, team)
         if existing is None:
@@ -78,12 +80,14 @@ def _claim(entry_pk, version):
 def entry_update(*, entry, version, editor, households=None, **fields):
     """Save new values if nobody saved since `version`; raise StaleEntry otherwise."""
     current = _claim(entry.pk, version)
+    before = EntrySnapshot.of(current)
     for name, value in fields.items():
         setattr(current, name, value)
     current._history_user = editor
     current.save()
     if households is not None:
         current.households.set(households)
+    apply_change(before, EntrySnapshot.of(current))
     return current
 
 
@@ -91,18 +95,22 @@ def entry_update(*, entry, version, editor, households=None, **fields):
 def entry_soft_delete(*, entry, user, version=None):
     """Mark the entry deleted: it stops counting but stays, audited and restorable."""
     current = _claim(entry.pk, entry.version if version is None else version)
+    before = EntrySnapshot.of(current)
     current.deleted_at = current.deleted_at or timezone.now()
     current.deleted_by = user
     current._history_user = user
     current.save()
+    apply_change(before, EntrySnapshot.of(current, before.household_ids))
     return current
 
 
 @transaction.atomic
 def entry_restore(*, entry, user):
     current = _claim(entry.pk, entry.version)
+    before = EntrySnapshot.of(current)
     current.deleted_at = None
     current.deleted_by = None
     current._history_user = user
     current.save()
+    apply_change(before, EntrySnapshot.of(current, before.household_ids))
     return current

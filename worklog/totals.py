@@ -1,9 +1,11 @@
 """The roll-up: indicator totals for a scope and a year (DESIGN §5).
 
-`year_totals(scope, year)` runs a fixed number of queries whatever the number of teams,
-indicators or entries: the indicators (with their activities), one conditional aggregate
-over the scope's entries and one over their household links. Each indicator becomes
-one filtered aggregate (`SUM(...) FILTER (WHERE activity_id IN ...)`) in those queries.
+`year_totals(scope, year)` reads the tallies (worklog.tallies keeps them exact) in a fixed
+number of queries whatever the number of teams, indicators or entries: the indicators
+with their activities, one aggregate over `Tally` and one over `HouseholdTally`. Each
+indicator is one filtered aggregate (`SUM(...) FILTER (WHERE activity_id IN ...)`).
+`indicator_totals(entries)` recounts any queryset of raw entries the same way; the two
+agree, which `manage.py totals --verify` and the property tests check.
 """
 
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from teams.models import Area, Organisation, Team, Village
-from worklog.models import Entry, Indicator, Measure
+from worklog.models import Entry, HouseholdTally, Indicator, Measure, Tally
 
 SCOPE_KINDS = ("org", "team", "village", "area")
 SCOPE_MODELS = {"org": Organisation, "team": Team, "village": Village, "area": Area}
@@ -25,7 +27,8 @@ ENTRY_MEASURES = {
     Measure.SESSIONS: "sessions",
     Measure.FUNDS: "funds",
 }
-LINK_MEASURES = {Measure.HOUSEHOLD_VISITS, Measure.HOUSEHOLDS}
+# The Tally column each additive measure sums; entries are a count kept as a sum too.
+TALLY_FIELDS = {**ENTRY_MEASURES, Measure.ENTRIES: "entries", Measure.HOUSEHOLD_VISITS: "household_visits"}
 
 MIN_YEAR, MAX_YEAR = 1949, 2200
 
@@ -120,8 +123,62 @@ def load_indicators():
 
 
 def year_totals(scope, year, indicators=None):
-    """Every indicator's total for the scope and year, in indicator order."""
+    """Every indicator's total for the scope and year, in indicator order, from the tallies."""
+    if indicators is None:
+        indicators = load_indicators()
+    grouped = grouped_totals(scope, year, indicators)
+    return grouped.get(None) or [IndicatorTotal(ind, _zero(ind)) for ind in indicators]
+
+
+def grouped_totals(scope, year, indicators, by=None):
+    """Indicator totals from the tallies, per value of `by` ("month", "team_id",
+    "village_id") or overall (key None): {key: [IndicatorTotal, ...]}.
+
+    Two queries whatever the numbers of entries, teams or indicators: one over `Tally`
+    and one over `HouseholdTally`, each indicator a filtered aggregate in them.
+    """
+    year_range(year)
+    sums, distinct = {}, {}
+    for ind in indicators:
+        only_its = Q(activity_id__in=[activity.pk for activity in ind.activities.all()])
+        field = TALLY_FIELDS.get(ind.measure)
+        if field:
+            sums[f"i{ind.pk}"] = Sum(field, filter=only_its)
+        elif ind.measure == Measure.HOUSEHOLDS:
+            distinct[f"i{ind.pk}"] = Count("household_id", distinct=True, filter=only_its)
+
+    results = {}
+    for model, aggregates, extra in (
+        (Tally, sums, {}),
+        (HouseholdTally, distinct, {"visits__gt": 0}),
+    ):
+        if not aggregates:
+            continue
+        rows = model.objects.filter(scope.entry_filter(), year=year, **extra).order_by()
+        if by is None:
+            results.setdefault(None, {}).update(rows.aggregate(**aggregates))
+        else:
+            for row in rows.values(by).annotate(**aggregates):
+                results.setdefault(row[by], {}).update(row)
+    return {
+        key: [IndicatorTotal(ind, _value(ind, values.get(f"i{ind.pk}"))) for ind in indicators]
+        for key, values in results.items()
+    }
+
+
+def recount_year_totals(scope, year, indicators=None):
+    """The same totals recounted from the raw entries (what the tallies must equal)."""
     return indicator_totals(scope_entries(scope, year), indicators)
+
+
+def _value(indicator, raw):
+    if indicator.measure == Measure.FUNDS:
+        return Decimal(raw or 0).quantize(Decimal("0.01"))
+    return int(raw or 0)
+
+
+def _zero(indicator):
+    return _value(indicator, 0)
 
 
 def indicator_totals(entries, indicators=None):
@@ -156,15 +213,7 @@ def indicator_totals(entries, indicators=None):
         links = Entry.households.through.objects.filter(entry__in=entries.values("pk"))
         results.update(links.aggregate(**link_aggregates))
 
-    totals = []
-    for ind in indicators:
-        value = results.get(f"i{ind.pk}")
-        if ind.measure == Measure.FUNDS:
-            value = Decimal(value or 0).quantize(Decimal("0.01"))
-        else:
-            value = int(value or 0)
-        totals.append(IndicatorTotal(ind, value))
-    return totals
+    return [IndicatorTotal(ind, _value(ind, results.get(f"i{ind.pk}"))) for ind in indicators]
 
 
 def totals_document(scope, year):

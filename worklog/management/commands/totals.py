@@ -4,6 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from worklog import tallies
 from worklog.totals import MAX_YEAR, MIN_YEAR, SCOPE_KINDS, ScopeNotFound, resolve_scope, totals_document
 
 SCOPE_NAMES = {"org": "organisation", "team": "team", "village": "village", "area": "area"}
@@ -13,12 +14,27 @@ class Command(BaseCommand):
     help = "Print the year's indicator totals for a scope (all entries without a scope option)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", required=True, help="calendar year, e.g. 2017")
+        parser.add_argument("--year", help="calendar year, e.g. 2017")
         for kind in SCOPE_KINDS:
             parser.add_argument(f"--{kind}", metavar="SLUG", help=f"{SCOPE_NAMES[kind]} slug")
         parser.add_argument("--json", action="store_true", help="print JSON (DESIGN §6)")
+        parser.add_argument(
+            "--verify", action="store_true",
+            help="recount every tally from the raw entries and report any difference",
+        )
+        parser.add_argument(
+            "--rebuild", action="store_true", help="replace the tallies by a recount of the entries"
+        )
 
     def handle(self, *args, **options):
+        if options["rebuild"]:
+            rows, household_rows = tallies.rebuild()
+            self.stdout.write(f"rebuilt {rows} tallies and {household_rows} household tallies")
+            return
+        if options["verify"]:
+            return self.verify()
+        if options["year"] is None:
+            raise CommandError("--year is required")
         year = parse_year(options["year"])
         chosen = [kind for kind in SCOPE_KINDS if options[kind] is not None]
         if len(chosen) > 1:
@@ -35,6 +51,15 @@ class Command(BaseCommand):
         self.stdout.write(f"{document['year']} · {document['scope']['name']}")
         for row in document["indicators"]:
             self.stdout.write(f"{row['code']:<24} {row['value']:>14} {row['unit']:<4} {row['label']}")
+
+
+    def verify(self):
+        lines = tallies.differences()
+        for line in lines:
+            self.stderr.write(line)
+        if lines:
+            raise CommandError(f"{len(lines)} difference(s) between the tallies and a recount")
+        self.stdout.write("tallies equal a recount of the entries")
 
 
 def parse_year(text):
