@@ -4,11 +4,13 @@ members, households, coordinators' scopes, and the User admin with those as inli
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -22,6 +24,7 @@ from teams.models import (
     Team,
     Village,
 )
+from worklog.models import Entry
 
 User = get_user_model()
 
@@ -80,7 +83,18 @@ class VillageAdmin(admin.ModelAdmin):
     readonly_fields = ["households_link", "teams_posted"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(household_count=Count("households"))
+        # A correlated count rather than JOIN + GROUP BY: PostgreSQL then counts only the
+        # rows of the page (or of an autocomplete answer), not every household there is.
+        households = (
+            Household.objects.filter(village=OuterRef("pk"))
+            .order_by()
+            .values("village")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return super().get_queryset(request).annotate(
+            household_count=Coalesce(Subquery(households), 0)
+        )
 
     @admin.display(description=_("number of households"), ordering="household_count")
     def household_count(self, obj):
@@ -123,6 +137,9 @@ class HouseholdTagAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en"]
 
 
+PROTECTING_ENTRIES_SHOWN = 20
+
+
 @admin.register(Household)
 class HouseholdAdmin(SimpleHistoryAdmin):
     list_display = ["village", "house_number", "head_name", "size", "phone"]
@@ -135,6 +152,17 @@ class HouseholdAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["village"]
     filter_horizontal = ["tags"]
     fields = ["village", "house_number", "head_name", "size", "phone", "notes", "tags"]
+
+    def get_deleted_objects(self, objs, request):
+        """A household some entry links stays: deleting it would silently drop visits from
+        the notebook and from the totals. Its entries are listed as what protects it."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        entries = Entry.objects.filter(households__in=objs)
+        shown = list(entries.distinct().order_by("-date")[:PROTECTING_ENTRIES_SHOWN + 1])
+        protected += [f"{capfirst(entry._meta.verbose_name)}: {entry}" for entry in shown]
+        if len(shown) > PROTECTING_ENTRIES_SHOWN:
+            protected[-1] = "…"
+        return deleted, counts, perms_needed, protected
 
 
 # --- teams and members --------------------------------------------------------------------
@@ -238,11 +266,12 @@ class UserAdmin(DjangoUserAdmin):
         return self.inlines if obj is not None else []
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(scope_count=Count("coordinator_scopes"))
+        scopes = CoordinatorScope.objects.filter(user=OuterRef("pk"))
+        return super().get_queryset(request).annotate(has_scope=Exists(scopes))
 
-    @admin.display(description=_("coordinator"), boolean=True, ordering="scope_count")
+    @admin.display(description=_("coordinator"), boolean=True, ordering="has_scope")
     def is_coordinator(self, obj):
-        return obj.scope_count > 0
+        return obj.has_scope
 
 
 if admin.site.is_registered(User):

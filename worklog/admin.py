@@ -1,37 +1,40 @@
 """The admin of the notebook: activities, indicators and entries, and the admin site's titles.
 
-Entries are never deleted here: the bulk actions soft-delete and restore them, and each
-change goes through save() so it is audited (simple-history) and bumps the version.
+Every change of an entry goes through the notebook's services (worklog.services), as from
+the notebook and the import: the version moves on, history records who did it and the
+tallies stay exact. Entries are never deleted here; actions soft-delete and restore them.
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from worklog.models import Activity, Entry, Indicator
+from worklog.services import (
+    StaleEntry,
+    entry_create,
+    entry_restore,
+    entry_soft_delete,
+    entry_update,
+)
 
 admin.site.site_header = _("Team Worklog")
 admin.site.site_title = _("Team Worklog admin")
 admin.site.index_title = _("Programme administration")
 
 
+MEASURE_SWITCHES = [
+    "uses_households", "uses_participants", "uses_sessions", "uses_quantity", "uses_funds",
+]
+
+
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
     list_display = [
-        "code",
-        "name",
-        "name_en",
-        "category",
-        "uses_households",
-        "uses_participants",
-        "uses_sessions",
-        "uses_quantity",
-        "uses_funds",
-        "order",
-        "is_active",
+        "code", "name", "name_en", "category",
+        *MEASURE_SWITCHES,
+        "order", "is_active",
     ]
     list_display_links = ["code"]
     list_editable = ["order"]
@@ -39,19 +42,7 @@ class ActivityAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "name_en"]
     fieldsets = [
         (None, {"fields": ["code", "name", "name_en", "category", "order", "is_active"]}),
-        (
-            _("what the form asks for"),
-            {
-                "fields": [
-                    "uses_households",
-                    "uses_participants",
-                    "uses_sessions",
-                    "uses_quantity",
-                    "uses_funds",
-                    "quantity_label",
-                ]
-            },
-        ),
+        (_("what the form asks for"), {"fields": [*MEASURE_SWITCHES, "quantity_label"]}),
     ]
 
 
@@ -97,7 +88,13 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 class EntryAdminForm(forms.ModelForm):
-    """The village defaults to the team's, and linked households must live in it."""
+    """The same village rule as the notebook and the import: the entry's village is its
+    team's (empty means the team's), and its households live there. `seen_version` is
+    the optimistic lock: the version the admin opened."""
+
+    seen_version = forms.IntegerField(
+        label=_("version you opened"), widget=forms.HiddenInput, required=False
+    )
 
     class Meta:
         model = Entry
@@ -108,12 +105,17 @@ class EntryAdminForm(forms.ModelForm):
         if "village" in self.fields:
             self.fields["village"].required = False
             self.fields["village"].help_text = _("Empty: the team's village.")
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
 
     def clean(self):
         cleaned = super().clean()
         team, village = cleaned.get("team"), cleaned.get("village")
-        if village is None and team is not None and "village" not in self.errors:
-            village = cleaned["village"] = team.village
+        if team is not None and "village" not in self.errors:
+            if village is None:
+                village = cleaned["village"] = team.village
+            elif village != team.village:
+                self.add_error("village", _("An entry's village is its team's village."))
         households = cleaned.get("households")
         if village is not None and households:
             strangers = [h for h in households if h.village_id != village.pk]
@@ -123,24 +125,27 @@ class EntryAdminForm(forms.ModelForm):
                     _("Not households of %(village)s: %(households)s")
                     % {"village": village, "households": ", ".join(map(str, strangers))},
                 )
+        if self.instance.pk and cleaned.get("seen_version") != self.instance.version:
+            raise forms.ValidationError(
+                _("Someone saved this entry after you opened it (it is now at version "
+                  "%(version)s). Open it again to see their changes."),
+                params={"version": self.instance.version},
+            )
         return cleaned
+
+
+EDITED_FIELDS = (
+    "team", "village", "date", "activity", "author", "title", "notes",
+    "participants", "sessions", "quantity", "funds",
+)
 
 
 @admin.register(Entry)
 class EntryAdmin(SimpleHistoryAdmin):
     form = EntryAdminForm
     list_display = [
-        "date",
-        "team",
-        "village",
-        "activity",
-        "title",
-        "participants",
-        "sessions",
-        "quantity",
-        "funds",
-        "author",
-        "is_deleted",
+        "date", "team", "village", "activity", "title",
+        "participants", "sessions", "quantity", "funds", "author", "is_deleted",
     ]
     list_display_links = ["date", "title"]
     list_select_related = ["team", "village", "activity", "author"]
@@ -155,10 +160,7 @@ class EntryAdmin(SimpleHistoryAdmin):
         (None, {"fields": ["team", "village", "date", "activity", "author"]}),
         (_("what was done"), {"fields": ["title", "notes", "households"]}),
         (_("figures"), {"fields": ["participants", "sessions", "quantity", "funds"]}),
-        (
-            _("record"),
-            {"fields": readonly_fields},
-        ),
+        (_("record"), {"fields": [*readonly_fields, "seen_version"]}),
     ]
     actions = ["soft_delete_selected", "restore_selected"]
 
@@ -176,45 +178,57 @@ class EntryAdmin(SimpleHistoryAdmin):
         return actions
 
     def save_model(self, request, obj, form, change):
-        if change and form.has_changed():
-            obj.version += 1
-        super().save_model(request, obj, form, change)
+        """Through the notebook's services, like every other change of an entry; the
+        admin then goes on with `obj` (households, log, redirect), so it is reloaded."""
+        values = {name: getattr(obj, name) for name in EDITED_FIELDS}
+        households = list(form.cleaned_data.get("households") or [])
+        if not change:
+            entry, _created = entry_create(uuid=obj.uuid, households=households, **values)
+        elif form.has_changed():
+            # The conditional UPDATE also catches a save that landed between the form's
+            # version check and this one.
+            entry = entry_update(
+                entry=obj, version=form.cleaned_data["seen_version"], editor=request.user,
+                households=households, **values,
+            )
+        else:
+            return
+        obj.pk = entry.pk
+        obj.refresh_from_db()
 
     @admin.action(description=_("Soft delete selected entries"), permissions=["change"])
     def soft_delete_selected(self, request, queryset):
-        count = self._set_deleted(request, queryset, deleted=True)
+        done = self._apply(request, queryset.filter(deleted_at__isnull=True), entry_soft_delete)
         self.message_user(
             request,
-            ngettext("%(count)d entry deleted.", "%(count)d entries deleted.", count)
-            % {"count": count},
+            ngettext("%(count)d entry deleted.", "%(count)d entries deleted.", done)
+            % {"count": done},
             messages.SUCCESS,
         )
 
     @admin.action(description=_("Restore selected entries"), permissions=["change"])
     def restore_selected(self, request, queryset):
-        count = self._set_deleted(request, queryset, deleted=False)
+        done = self._apply(request, queryset.filter(deleted_at__isnull=False), entry_restore)
         self.message_user(
             request,
-            ngettext("%(count)d entry restored.", "%(count)d entries restored.", count)
-            % {"count": count},
+            ngettext("%(count)d entry restored.", "%(count)d entries restored.", done)
+            % {"count": done},
             messages.SUCCESS,
         )
 
-    @transaction.atomic
-    def _set_deleted(self, request, queryset, *, deleted):
-        """Saves each entry (not queryset.update()) so that history records who did it;
-        entries already in the wanted state are left alone."""
-        now = timezone.now()
-        # Locked through a plain queryset: the changelist's joins (a nullable author)
-        # cannot take FOR UPDATE on PostgreSQL.
-        entries = list(
-            Entry.objects.select_for_update()
-            .filter(pk__in=queryset.values("pk"), deleted_at__isnull=deleted)
-            .order_by("pk")
-        )
-        for entry in entries:
-            entry.deleted_at = now if deleted else None
-            entry.deleted_by = request.user if deleted else None
-            entry.version += 1
-            entry.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
-        return len(entries)
+    def _apply(self, request, queryset, service):
+        """Each entry through the service (not queryset.update()), so that its version
+        moves on and history records who did it. One that changed meanwhile is skipped."""
+        done = 0
+        for entry in queryset.select_related(None).order_by("pk"):
+            try:
+                service(entry=entry, user=request.user)
+            except StaleEntry:
+                self.message_user(
+                    request,
+                    _("%(entry)s changed meanwhile and was left alone.") % {"entry": entry},
+                    messages.WARNING,
+                )
+            else:
+                done += 1
+        return done
