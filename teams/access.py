@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from teams.models import CoordinatorScope, Household, Membership, Team
+from teams.models import Area, CoordinatorScope, Household, Membership, Organisation, Team, Village
 
 
 def active_memberships(user, on=None):
@@ -162,3 +162,34 @@ def can_see_scope(user, scope):
     if scope.kind == "village":
         return memberships.filter(team__village=obj).exists()
     return False
+
+
+def visible_scopes(user):
+    """What the dashboard's scope picker offers: [(kind, object), ...], widest first."""
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        organisations, areas = Organisation.objects.all(), Area.objects.all()
+    else:
+        scopes = coordinator_scopes(user)
+        org_paths = [s.organisation.path for s in scopes if s.organisation_id]
+        area_paths = [s.area.path for s in scopes if s.area_id]
+        organisations = _under(Organisation.objects.all(), org_paths)
+        areas = _under(Area.objects.all(), area_paths)
+    teams = visible_teams(user).select_related("village").order_by("name")
+    villages = Village.objects.filter(
+        Q(pk__in=teams.values("village")) | Q(area__in=areas)
+    ).order_by("name")
+    return (
+        [("org", org) for org in organisations.order_by("path")]
+        + [("area", area) for area in areas.order_by("path")]
+        + [("team", team) for team in teams]
+        + [("village", village) for village in villages]
+    )
+
+
+def _under(nodes, paths):
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return nodes.filter(condition)

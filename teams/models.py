@@ -267,7 +267,7 @@ class Household(models.Model):
     tags = models.ManyToManyField(
         HouseholdTag, verbose_name=_("tags"), blank=True, related_name="households"
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[tags])
 
     class Meta:
         verbose_name = _("household")
@@ -323,8 +323,16 @@ class CoordinatorScope(models.Model):
                 name="coordinator_scope_names_a_subtree",
                 violation_error_message=_("Choose an organisation or an area."),
             ),
+            # Two conditional constraints, because NULLs are distinct in a plain one.
             models.UniqueConstraint(
-                fields=["user", "organisation", "area"], name="one_scope_row_per_subtree"
+                fields=["user", "organisation"],
+                condition=Q(area__isnull=True),
+                name="one_scope_row_per_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "area"],
+                condition=Q(organisation__isnull=True),
+                name="one_scope_row_per_area",
             ),
         ]
 

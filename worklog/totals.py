@@ -84,6 +84,24 @@ def resolve_scope(kind=None, slug=None):
     return Scope(kind, obj)
 
 
+class BadScopeQuery(ValueError):
+    """The request names more than one scope, or a year that is not one."""
+
+
+def scope_and_year_from_query(query, default_year):
+    """((kind, slug) or (None, None), year) from GET parameters like `?year=2017&org=x`."""
+    chosen = [(kind, query[kind]) for kind in SCOPE_KINDS if query.get(kind)]
+    if len(chosen) > 1:
+        raise BadScopeQuery(_("Choose one of organisation, team, village or area."))
+    text = query.get("year") or str(default_year)
+    try:
+        year = int(text)
+        year_range(year)
+    except ValueError:
+        raise BadScopeQuery(_("“%(year)s” is not a year.") % {"year": text}) from None
+    return (chosen[0] if chosen else (None, None)), year
+
+
 @dataclass
 class IndicatorTotal:
     indicator: Indicator

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from teams import views as households
-from worklog.views import entries, home, notebook
+from worklog.views import api, dashboards, entries, home, notebook, report
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("notebook/<int:pk>/copy/", entries.entry_copy, name="entry_copy"),
     path("notebook/<int:pk>/delete/", entries.entry_delete, name="entry_delete"),
     path("notebook/<int:pk>/restore/", entries.entry_restore_view, name="entry_restore"),
+    path("dashboard/", dashboards.dashboard, name="dashboard"),
+    path("report/<int:year>/", report.year_report, name="year_report"),
+    path("api/totals", api.api_totals, name="api_totals"),
     path("households/", households.household_list, name="household_list"),
     path("households/new/", households.household_new, name="household_new"),
     path("households/<int:pk>/", households.household_detail, name="household_detail"),

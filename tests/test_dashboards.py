@@ -1,0 +1,218 @@
+"""Dashboards, the year's report and `/api/totals` (issue 4, DESIGN §6)."""
+
+import csv
+import io
+import json
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+from django.urls import reverse
+
+from tests.factories import (
+    ActivityFactory,
+    EntryFactory,
+    HouseholdFactory,
+    IndicatorFactory,
+    TeamFactory,
+    UserFactory,
+)
+from worklog.totals import resolve_scope, totals_document
+
+pytestmark = pytest.mark.django_db
+
+# DESIGN §5: the demo's 2017 totals for 8th-division (ranges where the article says 余).
+SEEDED_2017 = {
+    "funds_invested": "19350000.00", "benefit_projects": 25, "cooperatives": 13,
+    "courtyard_households": 72, "deeds": range(460, 470), "condolence_visits": 2322,
+    "committee_trainees": 1028, "member_trainees": 6316, "education_sessions": 1095,
+    "education_participants": 82376, "activists": 206, "new_members": 40,
+    "jobs": range(1800, 1900), "policy_visits": 12028, "policy_beneficiaries": 40395,
+    "skills_sessions": 130, "skills_trainees": 7102,
+}
+
+
+def card_values(html):
+    return dict(re.findall(r'class="card h-100 indicator-card" data-indicator="([^"]+)" data-value="([^"]+)"', html))
+
+
+def card_links(html):
+    return dict(re.findall(r'data-indicator="([^"]+)" data-value="[^"]+">.*?<a class="figure[^"]*" href="([^"]+)"', html, re.S))
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed", demo_password="demo-pass-123", stdout=io.StringIO())
+
+
+@pytest.fixture
+def small(world):
+    visit = ActivityFactory(code="visit", uses_households=True, uses_participants=True)
+    project = ActivityFactory(code="project", uses_funds=True)
+    IndicatorFactory(code="visits", measure="household_visits", unit="户次", activities=[visit])
+    IndicatorFactory(code="households", measure="households", unit="户", activities=[visit])
+    IndicatorFactory(code="funds", measure="funds", unit="元", activities=[project])
+    homes = [HouseholdFactory(village=world.village_a) for _ in range(4)]
+    EntryFactory(team=world.team_a, activity=visit, households=homes[:2], date=date(2017, 3, 4))
+    EntryFactory(team=world.team_a, activity=visit, households=homes[:1], date=date(2017, 5, 4))
+    EntryFactory(team=world.team_b, activity=project, funds=Decimal("12345.67"), date=date(2017, 5, 4))
+    EntryFactory(team=world.team_a, activity=project, funds=Decimal("100"), date=date(2016, 5, 4))
+    return {"visit": visit, "project": project, "homes": homes}
+
+
+class TestSeededDashboard:
+    def test_shows_the_design_table_and_drill_downs_match(self, client, seeded):
+        from django.contrib.auth import get_user_model
+
+        client.force_login(get_user_model().objects.get(username="coordinator"))
+
+        html = client.get(reverse("dashboard"), {"year": 2017, "org": "8th-division"}).content.decode()
+
+        values = card_values(html)
+        assert list(values) == list(SEEDED_2017)
+        for code, expected in SEEDED_2017.items():
+            shown = Decimal(values[code]) if code == "funds_invested" else int(values[code])
+            assert shown in expected if isinstance(expected, range) else shown == Decimal(expected) if code == "funds_invested" else shown == expected
+        assert "1935万元" in html
+
+        for code in ("condolence_visits", "courtyard_households", "deeds", "funds_invested"):
+            url = card_links(html)[code].replace("&amp;", "&")
+            listing = client.get(url).content.decode()
+            assert f'data-indicator="{code}" data-value="{values[code]}"' in listing
+
+    def test_report_writes_each_figure_linked(self, client, seeded):
+        from django.contrib.auth import get_user_model
+
+        client.force_login(get_user_model().objects.get(username="coordinator"))
+
+        html = client.get(reverse("year_report", args=[2017]), {"org": "8th-division"}).content.decode()
+
+        text = re.search(r'<p class="report-text[^"]*">(.*?)</p>', html, re.S).group(1)
+        assert text.startswith("2017")
+        for code in SEEDED_2017:
+            assert f'data-indicator="{code}"' in text
+        assert "1935万元" in text and "2322户次" in text
+
+
+class TestDashboardAccess:
+    def test_coordinator_of_another_organisation_gets_403(self, client, world, small):
+        client.force_login(world.outsider_coordinator)
+
+        assert client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug}).status_code == 403
+        assert client.get(reverse("year_report", args=[2017]), {"org": world.org.slug}).status_code == 403
+
+    def test_member_sees_own_team_by_default_and_not_the_organisation(self, client, world, small):
+        client.force_login(world.member_a)
+
+        own = client.get(reverse("dashboard"), {"year": 2017})
+        assert own.status_code == 200
+        assert own.context["scope"].obj == world.team_a
+        assert card_values(own.content.decode())["visits"] == "3"
+        assert client.get(reverse("dashboard"), {"org": world.org.slug}).status_code == 403
+        assert client.get(reverse("dashboard"), {"team": world.team_b.slug}).status_code == 403
+
+    def test_unknown_slug_404_bad_year_400_anonymous_to_login_post_405(self, client, world, small):
+        assert client.get(reverse("dashboard")).status_code == 302
+        client.force_login(world.coordinator)
+        assert client.get(reverse("dashboard"), {"org": "nope"}).status_code == 404
+        assert client.get(reverse("dashboard"), {"year": "20x7"}).status_code == 400
+        assert client.post(reverse("dashboard")).status_code == 405
+
+    def test_picker_redirects_to_the_canonical_url(self, client, world, small):
+        client.force_login(world.coordinator)
+
+        response = client.get(reverse("dashboard"), {"scope": f"team:{world.team_b.slug}", "year": 2017})
+
+        assert response.status_code == 302
+        assert response["Location"] == f"/dashboard/?year=2017&team={world.team_b.slug}"
+
+
+class TestDashboardFigures:
+    def test_values_previous_year_and_breakdown(self, client, world, small):
+        client.force_login(world.coordinator)
+
+        response = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug})
+
+        html = response.content.decode()
+        assert card_values(html) == {"visits": "3", "households": "2", "funds": "12345.67"}
+        funds = response.context["cards"][2]
+        assert funds["previous"].value == Decimal("100.00")
+        assert funds["figure"].exact.startswith("12,345.67")
+        assert html.count("<svg") == 3 and html.count("<rect") == 36
+        rows = {row["place"]: row for row in response.context["table"].data.data}
+        assert rows[world.team_a.label][f"i{funds['figure'].indicator.pk}"] == Decimal("0.00")
+        assert rows[world.team_b.label][f"i{funds['figure'].indicator.pk}"] == Decimal("12345.67")
+
+    def test_breakdown_exports_csv(self, client, world, small):
+        client.force_login(world.coordinator)
+
+        response = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug, "_export": "csv"})
+
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert len(rows) == 3  # header and two teams
+        assert sorted(row[0] for row in rows[1:]) == sorted([world.team_a.label, world.team_b.label])
+
+    def test_village_dashboard_shows_household_coverage(self, client, world, small):
+        client.force_login(world.leader_a)
+
+        response = client.get(reverse("dashboard"), {"year": 2017, "village": world.village_a.slug})
+
+        coverage = response.context["coverage"]
+        assert (coverage["visited"], coverage["total"]) == (2, 4)
+        assert set(coverage["unvisited"]) == set(small["homes"][2:])
+
+    def test_query_count_does_not_grow_with_entries_or_teams(self, client, world, small):
+        client.force_login(world.coordinator)
+        url = reverse("dashboard") + f"?year=2017&org={world.org.slug}"
+        with CaptureQueriesContext(connection) as before:
+            client.get(url)
+        for _ in range(5):
+            team = TeamFactory(organisation=world.org)
+            for _ in range(8):
+                EntryFactory(team=team, activity=small["project"], funds=Decimal("1.00"), date=date(2017, 7, 7))
+        with CaptureQueriesContext(connection) as after:
+            response = client.get(url)
+
+        assert len(response.context["table"].rows) == 7
+        assert len(after) == len(before)
+
+
+class TestApi:
+    def get(self, client, **params):
+        return client.get(reverse("api_totals"), params)
+
+    def test_document_for_a_visible_scope(self, client, world, small):
+        client.force_login(world.coordinator)
+
+        response = self.get(client, year=2017, org=world.org.slug)
+
+        assert response.status_code == 200
+        assert response.json() == json.loads(json.dumps(
+            totals_document(resolve_scope("org", world.org.slug), 2017), default=str
+        ))
+        assert response.json()["indicators"][2]["value"] == "12345.67"
+
+    def test_statuses(self, client, world, small):
+        assert self.get(client, year=2017, org=world.org.slug).status_code in (401, 403)
+        client.force_login(world.outsider_coordinator)
+        assert self.get(client, year=2017, org=world.org.slug).status_code == 403
+        assert self.get(client, year=2017, org="nope").status_code == 404
+        assert self.get(client, year=2017).status_code == 403  # "all" is for superusers
+        assert self.get(client, year="x", org=world.org.slug).status_code == 400
+        assert self.get(client, year=2017, org=world.org.slug, team=world.team_a.slug).status_code == 400
+        assert client.post(reverse("api_totals")).status_code == 405
+        client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+        everything = self.get(client, year=2017)
+        assert everything.status_code == 200 and everything.json()["scope"]["kind"] == "all"
+
+    def test_member_sees_own_team_and_village_only(self, client, world, small):
+        client.force_login(world.member_a)
+
+        assert self.get(client, year=2017, team=world.team_a.slug).status_code == 200
+        assert self.get(client, year=2017, village=world.village_a.slug).status_code == 200
+        assert self.get(client, year=2017, team=world.team_b.slug).status_code == 403
+        assert self.get(client, year=2017, org=world.org.slug).status_code == 403

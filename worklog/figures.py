@@ -1,0 +1,82 @@
+"""How a figure reads: an indicator's value in its unit, in the active language.
+
+Funds are kept in yuan and read in 万元 (ten-thousands of yuan), as the reports write them;
+the exact yuan go into a title attribute and the printed page.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import get_language, gettext as _
+
+from worklog.models import Measure, Unit
+
+TEN_THOUSAND = Decimal(10000)
+
+
+def plain(number):
+    """A Decimal without trailing zeros and never in exponent form: 1935.0000 → "1935"."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def grouped(number):
+    """1935 → "1,935"; 19.35 → "19.35" (thousands separated, no trailing zeros)."""
+    number = Decimal(number)
+    whole, _sep, fraction = plain(abs(number)).partition(".")
+    return ("-" if number < 0 else "") + f"{int(whole):,}" + (f".{fraction}" if fraction else "")
+
+
+def _chinese():
+    return not (get_language() or "").startswith("en")
+
+
+@dataclass
+class Figure:
+    """An indicator's total as a page shows it."""
+
+    indicator: object
+    value: object  # the exact total: int, or Decimal yuan
+
+    @property
+    def code(self):
+        return self.indicator.code
+
+    @property
+    def label(self):
+        return self.indicator.label
+
+    @property
+    def is_funds(self):
+        return self.indicator.measure == Measure.FUNDS
+
+    @property
+    def unit(self):
+        """The unit as the text shows it: 万元 for funds."""
+        if self.is_funds:
+            return "万元" if _chinese() else _("× 10,000 yuan")
+        return self.indicator.unit if _chinese() else str(Unit(self.indicator.unit).label)
+
+    @property
+    def number(self):
+        """The number in that unit, without grouping (for Chinese prose: 1935)."""
+        return plain(self.value / TEN_THOUSAND) if self.is_funds else str(self.value)
+
+    @property
+    def text(self):
+        """e.g. "1935万元", "2322户次"; in English "1,935 × 10,000 yuan", "2,322 household visits"."""
+        if _chinese():
+            return f"{self.number}{self.unit}"
+        amount = self.value / TEN_THOUSAND if self.is_funds else self.value
+        return f"{grouped(amount)} {self.unit}"
+
+    @property
+    def exact(self):
+        """The exact value in the stored unit: "19,350,000.00元"."""
+        unit = self.indicator.unit if _chinese() else str(Unit(self.indicator.unit).label)
+        value = f"{self.value:,.2f}" if self.is_funds else f"{self.value:,}"
+        return f"{value}{unit}" if _chinese() else f"{value} {unit}"
+
+
+def figures(totals):
+    return [Figure(total.indicator, total.value) for total in totals]

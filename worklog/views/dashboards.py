@@ -1,0 +1,182 @@
+"""`/dashboard/`: a scope's year at a glance, every figure a link to its entries."""
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django_tables2 import RequestConfig
+from django_tables2.export import TableExport
+import django_tables2 as tables
+from django.views.decorators.http import require_GET
+
+from teams.access import can_see_scope, visible_scopes
+from teams.models import Household, Team, Village
+from worklog.charts import month_chart
+from worklog.figures import Figure
+from worklog.models import HouseholdTally, Tally
+from worklog.totals import (
+    BadScopeQuery,
+    ScopeNotFound,
+    grouped_totals,
+    load_indicators,
+    resolve_scope,
+    scope_and_year_from_query,
+    year_totals,
+)
+
+UNVISITED_SHOWN = 200
+
+
+def scope_query(scope, year, **extra):
+    """The query string naming a scope and year, as dashboards, reports and the API take it."""
+    params = {"year": year}
+    if scope.kind != "all":
+        params[scope.kind] = scope.slug
+    params.update(extra)
+    return urlencode(params)
+
+
+def drill_down_url(scope, year, indicator):
+    return reverse("notebook") + "?" + scope_query(scope, year, indicator=indicator.code)
+
+
+def scope_for_request(request):
+    """(scope, year) from the query, the user's default scope when none is named.
+
+    Raises Http404 for an unknown slug and PermissionDenied for a scope the user may not see.
+    """
+    (kind, slug), year = scope_and_year_from_query(request.GET, timezone.localdate().year)
+    if kind is None and not request.user.is_superuser:
+        options = visible_scopes(request.user)
+        if not options:
+            raise PermissionDenied(_("You have no team and no coordinator scope."))
+        kind, obj = options[0]
+        slug = obj.slug
+    try:
+        scope = resolve_scope(kind, slug)
+    except ScopeNotFound:
+        raise Http404(_("No such organisation, team, village or area.")) from None
+    if not can_see_scope(request.user, scope):
+        raise PermissionDenied(_("You may not see this scope."))
+    return scope, year
+
+
+def _years_with_data(scope):
+    years = set(Tally.objects.filter(scope.entry_filter()).values_list("year", flat=True).distinct())
+    return sorted(years | {timezone.localdate().year}, reverse=True)
+
+
+def _coverage(scope, year):
+    """For a village or team: households reached at least once this year, and the others."""
+    village = scope.obj if scope.kind == "village" else scope.obj.village
+    households = Household.objects.filter(village=village)
+    visited_ids = HouseholdTally.objects.filter(
+        scope.entry_filter(), year=year, visits__gt=0, village=village
+    ).values("household_id")
+    unvisited = households.exclude(pk__in=visited_ids).order_by("house_number")
+    total = households.count()
+    visited = households.filter(pk__in=visited_ids).count()
+    return {
+        "village": village,
+        "total": total,
+        "visited": visited,
+        "percent": round(100 * visited / total) if total else 0,
+        "unvisited": unvisited[:UNVISITED_SHOWN],
+        "unvisited_count": total - visited,
+    }
+
+
+class BreakdownTable(tables.Table):
+    """One row per team or village, one column per indicator (exact values)."""
+
+    class Meta:
+        attrs = {"class": "table table-sm table-striped breakdown-table"}
+        orderable = True
+
+    def __init__(self, rows, *, indicators, place_label, **kwargs):
+        columns = [("place", tables.Column(verbose_name=place_label, order_by=("place_name",)))]
+        columns += [
+            (f"i{ind.pk}", tables.Column(verbose_name=f"{ind.label} ({ind.unit})", attrs={"td": {"class": "text-end"}}))
+            for ind in indicators
+        ]
+        super().__init__(rows, extra_columns=columns, **kwargs)
+
+    def render_place(self, value, record):
+        return format_html('<a href="{}">{}</a>', record["place_url"], value)
+
+    def value_place(self, value):
+        return str(value)
+
+
+def _breakdown(request, scope, year, indicators):
+    """The breakdown table: per team (organisation, team scopes) or village (area, village)."""
+    kind, by, model = (
+        ("village", "village_id", Village) if scope.kind in ("area", "village") else ("team", "team_id", Team)
+    )
+    grouped = grouped_totals(scope, year, indicators, by=by)
+    places = model.objects.in_bulk(list(grouped))
+    rows = []
+    for key, totals in grouped.items():
+        place = places.get(key)
+        if place is None:
+            continue
+        row = {"place": place.label, "place_name": place.label,
+               "place_url": reverse("dashboard") + "?" + urlencode({"year": year, kind: place.slug})}
+        row.update({f"i{t.indicator.pk}": t.value for t in totals})
+        rows.append(row)
+    rows.sort(key=lambda row: row["place_name"])
+    table = BreakdownTable(rows, indicators=indicators, place_label=model._meta.verbose_name)
+    RequestConfig(request, paginate=False).configure(table)
+    return table
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    if "scope" in request.GET:  # the picker's form sends "org:slug"; keep URLs canonical
+        kind, _sep, slug = request.GET["scope"].partition(":")
+        return redirect(reverse("dashboard") + "?" + urlencode({"year": request.GET.get("year", ""), kind: slug}))
+    try:
+        scope, year = scope_for_request(request)
+    except BadScopeQuery as problem:
+        return HttpResponseBadRequest(str(problem))
+    indicators = load_indicators()
+    this_year = year_totals(scope, year, indicators)
+    last_year = year_totals(scope, year - 1, indicators)
+    by_month = grouped_totals(scope, year, indicators, by="month")
+    last_values = {t.indicator.pk: t.value for t in last_year}
+    cards = []
+    for index, total in enumerate(this_year):
+        indicator = total.indicator
+        previous = last_values.get(indicator.pk, 0)
+        months = {month: totals[index].value for month, totals in by_month.items()}
+        cards.append({
+            "figure": Figure(indicator, total.value),
+            "previous": Figure(indicator, previous),
+            "change": Figure(indicator, total.value - previous),
+            "url": drill_down_url(scope, year, indicator),
+            "chart": month_chart(months),
+        })
+    table = _breakdown(request, scope, year, indicators)
+    export_format = request.GET.get("_export")
+    if TableExport.is_valid_format(export_format):
+        name = f"dashboard-{scope.slug or 'all'}-{year}.{export_format}"
+        return TableExport(export_format, table).response(filename=name)
+    context = {
+        "scope": scope,
+        "year": year,
+        "years": _years_with_data(scope),
+        "options": visible_scopes(request.user),
+        "cards": cards,
+        "indicators": indicators,
+        "table": table,
+        "coverage": _coverage(scope, year) if scope.kind in ("village", "team") else None,
+        "query": scope_query(scope, year),
+    }
+    return render(request, "dashboards/dashboard.html", context)
