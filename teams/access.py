@@ -105,8 +105,16 @@ def get_household_for_user(user, pk):
     return get_object_or_404(visible_households(user).select_related("village"), pk=pk)
 
 
+def managed_villages(user):
+    """Villages whose households the user may add and edit: those of teams they lead."""
+    villages = Village.objects.order_by("name")
+    if user.is_superuser:
+        return villages
+    return villages.filter(pk__in=led_teams(user).values("village"))
+
+
 def can_manage_households(user, village):
-    return user.is_superuser or led_teams(user).filter(village=village).exists()
+    return managed_villages(user).filter(pk=village.pk).exists()
 
 
 def can_edit_entry(user, entry):
