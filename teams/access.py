@@ -11,7 +11,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from teams.models import Area, CoordinatorScope, Household, Membership, Organisation, Team, Village
+from teams.models import (
+    Area,
+    CoordinatorScope,
+    Household,
+    Membership,
+    Organisation,
+    Team,
+    Village,
+)
 
 
 def active_memberships(user, on=None):

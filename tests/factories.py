@@ -8,7 +8,15 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from teams.models import Area, CoordinatorScope, Household, Membership, Organisation, Team, Village
+from teams.models import (
+    Area,
+    CoordinatorScope,
+    Household,
+    Membership,
+    Organisation,
+    Team,
+    Village,
+)
 from worklog.models import Activity, Entry, Indicator
 from worklog.services import entry_create, entry_soft_delete
 

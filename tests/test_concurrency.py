@@ -91,10 +91,10 @@ def test_two_edits_from_one_version_one_wins_one_is_told(world_with_visits):
 
 
 def test_tallies_stay_exact_under_eight_concurrent_writers(world_with_visits):
+    from tests.factories import IndicatorFactory
     from worklog import tallies
     from worklog.services import entry_create
     from worklog.totals import Scope, year_totals
-    from tests.factories import IndicatorFactory
 
     world, visit, home = world_with_visits
     IndicatorFactory(code="visits", measure="household_visits", activities=[visit])

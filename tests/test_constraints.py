@@ -5,7 +5,12 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from tests.factories import EntryFactory, HouseholdFactory, MembershipFactory, TeamFactory
+from tests.factories import (
+    EntryFactory,
+    HouseholdFactory,
+    MembershipFactory,
+    TeamFactory,
+)
 from worklog.models import Entry
 
 pytestmark = pytest.mark.django_db

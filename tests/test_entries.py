@@ -8,7 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, MembershipFactory, TeamFactory
+from tests.factories import (
+    ActivityFactory,
+    EntryFactory,
+    HouseholdFactory,
+    MembershipFactory,
+    TeamFactory,
+)
 from worklog.models import Entry
 
 pytestmark = pytest.mark.django_db

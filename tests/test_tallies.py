@@ -6,13 +6,19 @@ from decimal import Decimal
 from io import StringIO
 
 from django.core.management import call_command
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from teams.models import Area, Household, Organisation, Team, Village
 from worklog import tallies
 from worklog.models import Activity, Entry, Indicator, Tally
-from worklog.services import entry_create, entry_restore, entry_soft_delete, entry_update
+from worklog.services import (
+    entry_create,
+    entry_restore,
+    entry_soft_delete,
+    entry_update,
+)
 from worklog.totals import Scope, recount_year_totals, year_totals
 
 YEARS = (2017, 2018)

@@ -7,7 +7,8 @@ tallies stay exact. Entries are never deleted here; actions soft-delete and rest
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from worklog.models import Activity, Entry, Indicator

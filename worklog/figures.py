@@ -7,7 +7,8 @@ the exact yuan go into a title attribute and the printed page.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.translation import get_language, gettext as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from worklog.models import Measure, Unit
 

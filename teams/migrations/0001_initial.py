@@ -3,9 +3,10 @@
 import django.core.validators
 import django.db.models.deletion
 import simple_history.models
-import teams.models
 from django.conf import settings
 from django.db import migrations, models
+
+import teams.models
 
 
 class Migration(migrations.Migration):

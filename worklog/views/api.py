@@ -6,7 +6,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from teams.access import can_see_scope
-from worklog.totals import BadScopeQuery, ScopeNotFound, resolve_scope, scope_and_year_from_query, totals_document
+from worklog.totals import (
+    BadScopeQuery,
+    ScopeNotFound,
+    resolve_scope,
+    scope_and_year_from_query,
+    totals_document,
+)
 
 
 def _error(message, status):

@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest
@@ -10,10 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
-import django_tables2 as tables
-from django.views.decorators.http import require_GET
 
 from teams.access import can_see_scope, visible_scopes
 from teams.models import Household, Team, Village

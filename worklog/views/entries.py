@@ -9,7 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from teams.access import can_edit_entry, can_restore_entry, get_visible_or_404, writable_teams
+from teams.access import (
+    can_edit_entry,
+    can_restore_entry,
+    get_visible_or_404,
+    writable_teams,
+)
 from worklog.forms import EntryForm
 from worklog.models import Activity, Entry
 from worklog.services import (

@@ -1,52 +1,24 @@
 """`/notebook/`: the entries a user may see, filtered, sorted, paginated, totalled, exported."""
 
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from teams.access import visible_entries, writable_teams
+from worklog.figures import figures
 from worklog.filters import EntryFilter
-from worklog.models import Entry, Measure, Unit
-from worklog.tables import EXPORT_FORMATS, EntryExportTable, NotebookExport, NotebookTable
+from worklog.models import Entry
+from worklog.tables import (
+    EXPORT_FORMATS,
+    EntryExportTable,
+    NotebookExport,
+    NotebookTable,
+)
 from worklog.totals import indicator_totals
 
 PER_PAGE = 50
-TEN_THOUSAND = Decimal(10000)
-
-
-@dataclass
-class ShownTotal:
-    """An indicator's total as the page shows it."""
-
-    code: str
-    label: str
-    value: object  # the exact total: int, or Decimal yuan
-    text: str  # the value in its unit, e.g. "1935万元"
-    exact: str  # the exact value in its unit, for a title attribute
-
-
-def _plain(number):
-    """A Decimal without trailing zeros and never in exponent form: 1935.0000 → "1935"."""
-    text = f"{number:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _in_units(total):
-    indicator, value = total.indicator, total.value
-    chinese = not (get_language() or "").startswith("en")
-    unit = indicator.unit if chinese else str(Unit(indicator.unit).label)
-    if indicator.measure == Measure.FUNDS:
-        exact = f"{value:,}{unit}" if chinese else f"{value:,} {unit}"
-        amount = _plain(value / TEN_THOUSAND)
-        text = f"{amount}万元" if chinese else _("%(amount)s × 10,000 yuan") % {"amount": amount}
-    else:
-        exact = text = f"{value}{unit}" if chinese else f"{value} {unit}"
-    return ShownTotal(indicator.code, indicator.label, value, text, exact)
 
 
 def _shown_totals(filterset, entries):
@@ -55,14 +27,14 @@ def _shown_totals(filterset, entries):
         return []  # deleted entries count towards nothing
     chosen = filterset.chosen_indicator
     if chosen is not None:
-        return [_in_units(total) for total in indicator_totals(entries, [chosen])]
-    return [_in_units(total) for total in indicator_totals(entries) if total.value]
+        return figures(indicator_totals(entries, [chosen]))
+    return figures(total for total in indicator_totals(entries) if total.value)
 
 
 def _export_filename(filterset, export_format):
     data = filterset.form.cleaned_data
     parts = ["notebook"]
-    parts += [scope.slug for kind in ("org", "area", "team", "village") if (scope := data.get(kind))]
+    parts += [data[kind].slug for kind in ("org", "area", "team", "village") if data.get(kind)]
     if data.get("year"):
         parts.append(str(data["year"]))
     return f"{'-'.join(parts)}.{export_format}"
@@ -98,7 +70,7 @@ def notebook(request):
             "entry_count": table.paginator.count,
             "totals": _shown_totals(filterset, entries) if valid else [],
             "chips": filterset.active_filters(),
-            "export_formats": EXPORT_FORMATS if valid else (),
+            "can_export": valid,
             "can_log": writable_teams(request.user).exists(),
         },
     )

@@ -5,7 +5,14 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from worklog import tallies
-from worklog.totals import MAX_YEAR, MIN_YEAR, SCOPE_KINDS, ScopeNotFound, resolve_scope, totals_document
+from worklog.totals import (
+    MAX_YEAR,
+    MIN_YEAR,
+    SCOPE_KINDS,
+    ScopeNotFound,
+    resolve_scope,
+    totals_document,
+)
 
 SCOPE_NAMES = {"org": "organisation", "team": "team", "village": "village", "area": "area"}
 

@@ -1,0 +1,234 @@
+"""Filters of the notebook list: the GET parameters of `/notebook/` (and its exports).
+
+Besides the form's own fields (dates, activities, text, indicator, team, year, deleted) it
+takes the drill-down parameters dashboards link with: `org`, `village`, `area` (and
+`author`, `household`), kept as hidden fields and shown as removable chips.
+"""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from teams.access import visible_households, visible_teams
+from teams.models import Household
+from worklog.models import Activity, Entry, Indicator
+from worklog.totals import MAX_YEAR, MIN_YEAR, ScopeNotFound, resolve_scope, year_range
+
+SCOPE_LABELS = {
+    "org": _("organisation"),
+    "team": _("team"),
+    "village": _("village"),
+    "area": _("area"),
+}
+
+
+class ScopeField(forms.CharField):
+    """A slug of an organisation, team, village or area, cleaned to a `totals.Scope`."""
+
+    def __init__(self, *, kind, **kwargs):
+        self.kind = kind
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        slug = super().clean(value)
+        if not slug:
+            return None
+        try:
+            return resolve_scope(self.kind, slug)
+        except ScopeNotFound:
+            raise ValidationError(
+                _("There is no %(kind)s “%(slug)s”."),
+                code="unknown_scope",
+                params={"kind": SCOPE_LABELS[self.kind], "slug": slug},
+            ) from None
+
+
+class ScopeFilter(django_filters.Filter):
+    """Entries of an organisation or area subtree, a team or a village."""
+
+    field_class = ScopeField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(value.entry_filter())
+
+
+class YearFilter(django_filters.Filter):
+    """Entries dated in a calendar year, as a date range the (team, date) index can use."""
+
+    field_class = forms.IntegerField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        start, end = year_range(value)
+        return qs.filter(date__gte=start, date__lt=end)
+
+
+class FlagInput(forms.CheckboxInput):
+    """A checkbox sent as `name=1`; `0`, `false` or nothing means off."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=lambda value: str(value).lower() in ("1", "true", "on"))
+
+    def format_value(self, value):
+        return "1"
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)  # BooleanField reads "0" and "false" as off
+
+
+class EntryFilterForm(forms.Form):
+    """Bootstrap's small controls on every visible field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
+class FlagFilter(django_filters.Filter):
+    """An on/off filter whose method also runs when off (False is not an empty value)."""
+
+    field_class = forms.BooleanField
+
+
+class EntryFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Text"),
+        method="filter_text",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("title or notes")}),
+    )
+    date_from = django_filters.DateFilter(
+        field_name="date",
+        lookup_expr="gte",
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = django_filters.DateFilter(
+        field_name="date",
+        lookup_expr="lte",
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    year = YearFilter(
+        label=_("Year"),
+        min_value=MIN_YEAR,
+        max_value=MAX_YEAR,
+        widget=forms.NumberInput(attrs={"placeholder": "2017"}),
+    )
+    activity = django_filters.ModelMultipleChoiceFilter(
+        to_field_name="code",
+        queryset=Activity.objects.all(),
+        method="filter_activities",
+        label=_("Activities"),
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+    indicator = django_filters.ModelChoiceFilter(
+        to_field_name="code",
+        queryset=Indicator.objects.order_by("order", "code"),
+        method="filter_indicator",
+        label=_("Counts towards"),
+        empty_label=_("any indicator"),
+    )
+    team = ScopeFilter(kind="team", label=_("Team"), widget=forms.HiddenInput)
+    org = ScopeFilter(kind="org", label=_("Organisation"), widget=forms.HiddenInput)
+    village = ScopeFilter(kind="village", label=_("Village"), widget=forms.HiddenInput)
+    area = ScopeFilter(kind="area", label=_("Area"), widget=forms.HiddenInput)
+    # Querysets set per user in __init__: naming anyone or anything else would reveal it.
+    author = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.none(), label=_("Author"), widget=forms.HiddenInput
+    )
+    household = django_filters.ModelChoiceFilter(
+        field_name="households", queryset=Household.objects.none(), label=_("Household"),
+        widget=forms.HiddenInput,
+    )
+    deleted = FlagFilter(
+        method="filter_deleted",
+        label=_("Show deleted entries instead"),
+        widget=FlagInput,
+    )
+
+    class Meta:
+        model = Entry
+        fields = []
+        form = EntryFilterForm
+
+    def __init__(self, data=None, queryset=None, *, request, **kwargs):
+        """`queryset`: the entries the user may see (`teams.access.visible_entries`)."""
+        super().__init__(data, queryset, request=request, **kwargs)
+        self.filters["author"].queryset = get_user_model().objects.filter(
+            pk__in=queryset.values("author")
+        )
+        self.filters["household"].queryset = visible_households(request.user).select_related(
+            "village"
+        )
+        # Teams to pick from; the view also hides the team column when there is only one.
+        self.visible_teams = list(visible_teams(request.user).only("slug", "name", "name_en"))
+        if len(self.visible_teams) > 1:
+            choices = [("", _("all teams"))] + [(t.slug, t.label) for t in self.visible_teams]
+            self.filters["team"].extra["widget"] = forms.Select(choices=choices)
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(notes__icontains=value))
+
+    def filter_activities(self, queryset, name, activities):
+        if not activities:  # nothing chosen comes as an empty queryset, not as "empty"
+            return queryset
+        return queryset.filter(activity__in=[activity.pk for activity in activities])
+
+    def filter_indicator(self, queryset, name, indicator):
+        return queryset.filter(activity__in=indicator.activities.all())
+
+    def filter_deleted(self, queryset, name, value):
+        # Called with False too (False is not an "empty" value): live entries by default.
+        return queryset.exclude(deleted_at=None) if value else queryset.live()
+
+    @property
+    def shows_deleted(self):
+        return self.is_valid() and bool(self.form.cleaned_data.get("deleted"))
+
+    @property
+    def chosen_indicator(self):
+        return self.form.cleaned_data.get("indicator") if self.is_valid() else None
+
+    def active_filters(self):
+        """(label, value, query string without it) for each filter in use: the chips."""
+        if not self.is_valid():
+            return []
+        chips = []
+        for name, value in self.form.cleaned_data.items():
+            if value is None or value == "" or value is False or (name == "activity" and not value):
+                continue
+            text = self._chip_text(name, value)
+            query = self.data.copy()
+            for param in (name, "page"):
+                query.pop(param, None)
+            chips.append((self.form.fields[name].label, text, query.urlencode()))
+        return chips
+
+    @staticmethod
+    def _chip_text(name, value):
+        if name == "activity":
+            return ", ".join(activity.label for activity in value)
+        if name in SCOPE_LABELS:
+            return value.name
+        if name == "household":
+            return f"{value.village.label} {value.house_number} · {value.head_name}"
+        if name == "author":
+            return value.get_full_name() or value.get_username()
+        if name == "deleted":
+            return _("yes")
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)

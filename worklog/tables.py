@@ -1,0 +1,174 @@
+"""Tables of the notebook: the list page's table and the export in the import's columns."""
+
+import django_tables2 as tables
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_tables2.export import TableExport
+
+from teams.models import Household
+from worklog.models import Entry
+
+# Columns of `import_entries` (DESIGN §6): an export can be imported again.
+EXPORT_COLUMNS = (
+    "date", "team", "village", "activity", "households", "participants", "sessions",
+    "quantity", "funds", "title", "notes", "uuid",
+)
+EXPORT_FORMATS = (TableExport.CSV, TableExport.XLSX)
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TITLE_CHARS = 30
+
+
+def neutralise_formula(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def with_households_count(entries):
+    """Annotate `households_count` by a correlated subquery rather than a GROUP BY, so that
+    a page of 50 entries counts the links of those 50 only."""
+    links = (
+        Entry.households.through.objects.filter(entry=OuterRef("pk"))
+        .order_by()
+        .values("entry")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return entries.annotate(households_count=Coalesce(Subquery(links), 0))
+
+
+def _sortable(*fields):
+    """Sort by the fields, then by id so that pages stay stable among equal values."""
+    return (*fields, "id")
+
+
+class NumberColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        attrs = {"th": {"class": "text-end"}, "td": {"class": "text-end text-nowrap"}}
+        super().__init__(*args, attrs=attrs, **kwargs)
+
+
+class NotebookTable(tables.Table):
+    date = tables.DateColumn(
+        verbose_name=_("date"), format="Y-m-d", order_by=_sortable("date"),
+        attrs={"td": {"class": "text-nowrap"}},
+    )
+    activity = tables.Column(
+        verbose_name=_("activity"),
+        order_by=_sortable("activity__order", "activity__code"),
+        attrs={"td": {"class": "text-nowrap"}},
+    )
+    title = tables.Column(
+        verbose_name=_("title"),
+        attrs={"td": {"class": "text-nowrap"}},
+        empty_values=(),  # untitled entries still get a link, named after their activity
+        linkify=("entry_detail", [tables.A("pk")]),
+        order_by=_sortable("title"),
+    )
+    team = tables.Column(
+        verbose_name=_("team"),
+        order_by=_sortable("team__name"),
+        attrs={"td": {"class": "text-nowrap"}},
+    )
+    households_count = NumberColumn(
+        verbose_name=_("households"), order_by=_sortable("households_count")
+    )
+    participants = NumberColumn(
+        verbose_name=_("participants"), order_by=_sortable("participants")
+    )
+    # "sessions" alone is Django's login sessions (会话) in Chinese
+    sessions = NumberColumn(
+        verbose_name=pgettext_lazy("measure", "sessions"), order_by=_sortable("sessions")
+    )
+    quantity = NumberColumn(verbose_name=_("quantity"), order_by=_sortable("quantity"))
+    funds = NumberColumn(verbose_name=_("funds (yuan)"), order_by=_sortable("funds"))
+    author = tables.Column(
+        verbose_name=_("author"),
+        order_by=_sortable("author__username"),
+        attrs={"td": {"class": "text-nowrap"}},
+    )
+
+    class Meta:
+        model = Entry
+        fields = ()
+        attrs = {"class": "table table-sm table-striped align-middle notebook-table"}
+        row_attrs = {"data-entry": lambda record: record.pk}
+        empty_text = _("No entries match.")
+
+    def render_title(self, value, record):
+        # Cells do not wrap (a phone would squeeze Chinese text to one character a line);
+        # long titles are cut here and read in full on the entry's page.
+        return Truncator(value or record.activity.label).chars(TITLE_CHARS)
+
+    def render_funds(self, value):
+        return intcomma(value)
+
+    def render_author(self, value):
+        return value.get_full_name() or value.get_username()
+
+    @staticmethod
+    def entries(queryset):
+        """The queryset the table needs: one query per page, whatever the rows."""
+        return with_households_count(
+            queryset.select_related("team", "village", "activity", "author")
+        )
+
+
+class EntryExportTable(tables.Table):
+    """The import's columns by their import names (not translated: they are a contract)."""
+
+    date = tables.Column(verbose_name="date")
+    team = tables.Column(verbose_name="team", accessor="team__slug")
+    village = tables.Column(verbose_name="village", accessor="village__slug")
+    activity = tables.Column(verbose_name="activity", accessor="activity__code")
+    households = tables.Column(verbose_name="households", empty_values=())
+    participants = tables.Column(verbose_name="participants")
+    sessions = tables.Column(verbose_name="sessions")
+    quantity = tables.Column(verbose_name="quantity")
+    funds = tables.Column(verbose_name="funds")
+    title = tables.Column(verbose_name="title")
+    notes = tables.Column(verbose_name="notes")
+    uuid = tables.Column(verbose_name="uuid")
+
+    class Meta:
+        model = Entry
+        fields = ()
+        sequence = EXPORT_COLUMNS
+        orderable = False
+
+    def value_date(self, value):
+        return value.isoformat()
+
+    def value_households(self, record):
+        return ";".join(household.house_number for household in record.households.all())
+
+    def value_uuid(self, value):
+        return str(value)
+
+    def as_values(self, exclude_columns=None):
+        for row in super().as_values(exclude_columns):
+            yield [neutralise_formula(value) for value in row]
+
+    @staticmethod
+    def entries(queryset):
+        """Two queries for any number of rows: the entries, then their households."""
+        households = Household.objects.only("house_number").order_by("house_number")
+        return queryset.select_related("team", "village", "activity").prefetch_related(
+            Prefetch("households", queryset=households)
+        )
+
+
+class NotebookExport(TableExport):
+    """TableExport whose CSV starts with a byte-order mark, so Excel reads it as UTF-8."""
+
+    def export(self):
+        data = super().export()
+        if self.format == self.CSV:
+            return "\ufeff" + data
+        return data
