@@ -209,3 +209,27 @@ def _under(nodes, paths):
     for path in paths:
         condition |= Q(path__startswith=path)
     return nodes.filter(condition)
+
+
+def coordinates_team(user, team):
+    """Is the user a coordinator (or superuser) over this team: may lock and decide?"""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return visible_teams_coordinated(user).filter(pk=team.pk).exists()
+
+
+def visible_teams_coordinated(user):
+    """Teams under the user's coordinator scopes (not those they are merely members of)."""
+    if user.is_superuser:
+        return Team.objects.all()
+    return Team.objects.filter(_coordinated(coordinator_scopes(user), "", "village__"))
+
+
+def coordinated_organisations(user):
+    """Organisations a coordinator may lock months for: their organisation subtrees."""
+    if user.is_superuser:
+        return Organisation.objects.order_by("path")
+    paths = [s.organisation.path for s in coordinator_scopes(user) if s.organisation_id]
+    return _under(Organisation.objects.all(), paths).order_by("path")

@@ -23,11 +23,14 @@ from teams.models import (
     Village,
 )
 from worklog import tallies
+from worklog.locking import file_amendment, lock_month
 from worklog.models import Activity, Entry, Indicator
 from worklog.services import entry_create
 
 pytestmark = pytest.mark.django_db
 
+# Locks are made on /locks/ and amendments filed by teams: the admin only shows them.
+READ_ONLY = ["worklog.monthlock", "worklog.amendment"]
 MODELS = [
     "teams.organisation",
     "teams.area",
@@ -97,7 +100,11 @@ def world(django_user_model):
         title="修复饮水管道", funds=Decimal("1200.00"), households=[household],
     )
     scope = CoordinatorScope.objects.create(user=member, organisation=division)
+    lock = lock_month(organisation=division, year=2016, month=12, user=member)
+    amendment = file_amendment(team=team, user=member, kind="delete", reason="重复", entry=entry)
     return {
+        "worklog.monthlock": lock,
+        "worklog.amendment": amendment,
         "teams.organisation": regiment,
         "teams.area": township,
         "teams.village": village,
@@ -119,7 +126,14 @@ def test_every_model_of_our_apps_is_covered_here():
         for model in admin.site._registry
         if model._meta.app_label in {"teams", "worklog"}
     }
-    assert registered | {"auth.user"} == set(MODELS)
+    assert registered | {"auth.user"} == set(MODELS) | set(READ_ONLY)
+
+
+@pytest.mark.parametrize("label", READ_ONLY)
+def test_read_only_pages_open_and_offer_no_add(client_as_admin, world, label):
+    assert client_as_admin.get(admin_url(label, "changelist")).status_code == 200
+    assert client_as_admin.get(admin_url(label, "change", world[label].pk)).status_code == 200
+    assert client_as_admin.get(admin_url(label, "add")).status_code == 403
 
 
 @pytest.mark.parametrize("label", MODELS)
@@ -211,7 +225,7 @@ def test_village_page_links_its_households_and_teams(client_as_admin, world):
     response = client_as_admin.get(admin_url("teams.village", "change", village.pk))
     html = response.content.decode()
     assert f"?village__id__exact={village.pk}" in html
-    assert "(1)" in html
+    assert "（1）" in html  # "households (1)" in Chinese
     assert reverse("admin:teams_team_change", args=[world["teams.team"].pk]) in html
 
     Village.objects.create(name="大湾子村", slug="dawanzi", area=world["teams.area"])

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.factories import (
     PASSWORD,
@@ -60,7 +61,7 @@ def test_member_logs_a_visit_to_two_households_and_sees_it_everywhere(page, live
     page.locator(".household-option", has_text="阿依古丽").click()
     search.fill("2")
     page.locator(".household-option", has_text="ئابدۇرېھىم").click()
-    assert page.locator(".household-chip").count() == 2
+    expect(page.locator(".household-chip")).to_have_count(2)
     page.fill("#id_participants", "5")
     page.fill("#id_title", "宣讲惠民政策")
     page.click("button[name=next][value=detail]")
@@ -88,7 +89,7 @@ def test_copy_an_entry(page, live_server, field):
 
     page.goto(f"{live_server.url}/notebook/{original.pk}/")
     page.click("a[href$='/copy/']")
-    assert page.locator(".household-chip").count() == 2
+    expect(page.locator(".household-chip")).to_have_count(2)
     assert page.input_value("#id_date") == timezone.localdate().isoformat()
     page.click("button[name=next][value=detail]")
 

@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from worklog.models import Activity, Entry, Indicator
+from worklog.locking import is_locked, month_name
+from worklog.models import Activity, Amendment, Entry, Indicator, MonthLock
 from worklog.services import (
+    MonthLocked,
     StaleEntry,
     entry_create,
     entry_restore,
@@ -126,6 +128,15 @@ class EntryAdminForm(forms.ModelForm):
                     _("Not households of %(village)s: %(households)s")
                     % {"village": village, "households": ", ".join(map(str, strangers))},
                 )
+        team, day = cleaned.get("team"), cleaned.get("date")
+        reported = [(team, day)] + ([(self.instance.team, self.instance.date)] if self.instance.pk else [])
+        for locked_team, locked_day in reported:
+            if locked_team is not None and locked_day is not None and is_locked(locked_team.pk, locked_day):
+                raise forms.ValidationError(
+                    _("%(month)s is locked for %(team)s: it has been reported. Correct it "
+                      "through an amendment."),
+                    params={"month": month_name(locked_day.year, locked_day.month), "team": locked_team},
+                )
         if self.instance.pk and cleaned.get("seen_version") != self.instance.version:
             raise forms.ValidationError(
                 _("Someone saved this entry after you opened it (it is now at version "
@@ -230,6 +241,38 @@ class EntryAdmin(SimpleHistoryAdmin):
                     _("%(entry)s changed meanwhile and was left alone.") % {"entry": entry},
                     messages.WARNING,
                 )
+            except MonthLocked as locked:
+                self.message_user(
+                    request,
+                    _("%(entry)s is in a reported month (%(month)s) and was left alone.")
+                    % {"entry": entry, "month": locked},
+                    messages.WARNING,
+                )
             else:
                 done += 1
         return done
+
+
+@admin.register(MonthLock)
+class MonthLockAdmin(admin.ModelAdmin):
+    """Locks are made by coordinators on /locks/; deleting one here unlocks the month
+    (its reported figures go with it) and stays in the admin's log."""
+
+    list_display = ["organisation", "year", "month", "locked_by", "locked_at"]
+    list_filter = ["year", "organisation"]
+    list_select_related = ["organisation", "locked_by"]
+    readonly_fields = ["organisation", "year", "month", "locked_by", "locked_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Amendment)
+class AmendmentAdmin(admin.ModelAdmin):
+    list_display = ["filed_at", "team", "kind", "status", "filed_by", "decided_by"]
+    list_filter = ["status", "kind", "team"]
+    list_select_related = ["team", "filed_by", "decided_by"]
+    readonly_fields = [f.name for f in Amendment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

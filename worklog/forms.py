@@ -63,6 +63,11 @@ class EntryForm(forms.Form):
     notes = forms.CharField(
         label=_("notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    reason = forms.CharField(
+        label=_("reason for the amendment"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only for a month that is already reported: a coordinator will decide."),
+    )
     uuid = forms.UUIDField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

@@ -4,7 +4,7 @@
 tags and demo accounts in line with the TOML files, adds synthetic households, and writes
 the 2017 notebook entries whose totals are exactly the 2017 targets of
 `seeds/indicators.toml` (DESIGN §5). With `scale=N` it also makes sure N benchmark
-entries, dated 2018–2022, exist.
+entries, dated 2018–2022, exist in their own organisation (worklog.scale).
 
 Everything is idempotent: rows are matched by slug, code, name, username or
 (village, house number), and entries by uuid5 keys, so a rerun creates nothing. All
@@ -38,10 +38,10 @@ from teams.models import (
     Village,
 )
 from worklog.models import Activity, Entry, Indicator, Measure
+from worklog.scale import seed_scale
 from worklog.tallies import rebuild as rebuild_tallies
 
 DEMO_YEAR = 2017
-SCALE_FIRST_DAY, SCALE_LAST_DAY = date(2018, 1, 1), date(2022, 12, 31)
 COORDINATOR_ORGANISATION = "8th-division"
 SEED_FILES = ("places", "activities", "indicators", "households", "stories")
 BATCH_SIZE = 5000
@@ -77,13 +77,12 @@ def seed_demo(*, seeds_dir=None, demo_password=None, scale=0):
     notebook = Notebook(activities, seeds["activities"], teams, authors, households)
     plans = notebook.plan_year(DEMO_YEAR, seeds["indicators"], seeds["stories"].get("story", []))
     created["entries"], created["household links"] = write_entries(plans)
-    if scale:
-        entries, links = write_entries(notebook.plan_scale(scale))
-        created["entries"] += entries
-        created["household links"] += links
     if created["entries"]:
         # bulk_create bypasses the per-entry tally updates; recount them once instead.
         rebuild_tallies()
+    if scale:
+        # Their own organisation, teams and villages; they keep their tallies themselves.
+        created.update(seed_scale(scale, seeds=seeds, activities=activities, password=demo_password))
     return created
 
 
@@ -386,21 +385,6 @@ class Notebook:
         return PlannedEntry(
             key=key, team=team, activity=activity, date=day, author=author, title=title
         )
-
-    def plan_scale(self, number):
-        """Benchmark entries 0..number-1, dated 2018–2022 so the demo year stays exact.
-
-        Entry i is drawn right after entry i-1, so it is the same whatever `number` is.
-        """
-        rng = random.Random("scale")
-        activities = list(self.activities.values())
-        days = (SCALE_LAST_DAY - SCALE_FIRST_DAY).days
-        for i in range(number):
-            activity, team = rng.choice(activities), rng.choice(self.teams)
-            day = SCALE_FIRST_DAY + timedelta(days=rng.randint(0, days))
-            slot = self.slot(f"scale/{i}", activity, team, day, rng)
-            self.fill_measures([slot], activity, {}, rng)
-            yield slot
 
     def fill_measures(self, slots, activity, targets, rng):
         """Set each measure the form asks for: an exact partition of the target if the

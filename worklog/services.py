@@ -8,6 +8,7 @@ forms, imports and the admin's actions alike.
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from worklog.locking import MonthLocked, ensure_open  # noqa: F401 (MonthLocked re-exported)
 from worklog.models import Entry
 from worklog.tallies import EntrySnapshot, apply_change, apply_entry
 
@@ -34,7 +35,8 @@ def _existing_for(uuid, team):
 
 
 def entry_create(*, uuid, team, author, date, activity, households=(), title="", notes="",
-                 participants=0, sessions=0, quantity=0, funds=0, village=None):
+                 participants=0, sessions=0, quantity=0, funds=0, village=None,
+                 through_amendment=False):
     """Create the entry, or return the one this uuid already made: (entry, created).
 
     A double tap, a browser retry or a replay of the same form carries the same uuid and
@@ -51,6 +53,8 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
     )
     try:
         with transaction.atomic():
+            if not through_amendment:
+                ensure_open(team.pk, date)
             entry.save()
             if households:
                 entry.households.set(households)
@@ -77,9 +81,14 @@ def _claim(entry_pk, version):
 
 
 @transaction.atomic
-def entry_update(*, entry, version, editor, households=None, **fields):
-    """Save new values if nobody saved since `version`; raise StaleEntry otherwise."""
+def entry_update(*, entry, version, editor, households=None, through_amendment=False, **fields):
+    """Save new values if nobody saved since `version`; raise StaleEntry otherwise.
+
+    Raises MonthLocked when the entry's month, or the month it would move to, is locked.
+    """
     current = _claim(entry.pk, version)
+    if not through_amendment:
+        ensure_open(current.team_id, current.date, fields.get("date", current.date))
     before = EntrySnapshot.of(current)
     for name, value in fields.items():
         setattr(current, name, value)
@@ -92,9 +101,11 @@ def entry_update(*, entry, version, editor, households=None, **fields):
 
 
 @transaction.atomic
-def entry_soft_delete(*, entry, user, version=None):
+def entry_soft_delete(*, entry, user, version=None, through_amendment=False):
     """Mark the entry deleted: it stops counting but stays, audited and restorable."""
     current = _claim(entry.pk, entry.version if version is None else version)
+    if not through_amendment:
+        ensure_open(current.team_id, current.date)
     before = EntrySnapshot.of(current)
     current.deleted_at = current.deleted_at or timezone.now()
     current.deleted_by = user
@@ -105,8 +116,10 @@ def entry_soft_delete(*, entry, user, version=None):
 
 
 @transaction.atomic
-def entry_restore(*, entry, user):
+def entry_restore(*, entry, user, through_amendment=False):
     current = _claim(entry.pk, entry.version)
+    if not through_amendment:
+        ensure_open(current.team_id, current.date)
     before = EntrySnapshot.of(current)
     current.deleted_at = None
     current.deleted_by = None

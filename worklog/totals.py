@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
 from teams.models import Area, Organisation, Team, Village
-from worklog.models import Entry, HouseholdTally, Indicator, Measure, Tally
+from worklog.models import (
+    Entry,
+    HouseholdTally,
+    Indicator,
+    LockedTeamMonth,
+    Measure,
+    ReportedHouseholdTally,
+    ReportedTally,
+    Tally,
+)
 
 SCOPE_KINDS = ("org", "team", "village", "area")
 SCOPE_MODELS = {"org": Organisation, "team": Team, "village": Village, "area": Area}
@@ -66,6 +75,17 @@ class Scope:
             "village": ("village", self.obj),
         }[self.kind]
         return Q(**{prefix + lookup[0]: lookup[1]})
+
+    def team_filter(self):
+        """A Q object selecting the scope's teams (for rows that know only their team)."""
+        if self.kind == "all":
+            return Q()
+        return {
+            "org": Q(organisation__path__startswith=self.obj_path),
+            "area": Q(village__area__path__startswith=self.obj_path),
+            "team": Q(pk=self.obj.pk),
+            "village": Q(village=self.obj),
+        }[self.kind]
 
     @property
     def obj_path(self):
@@ -182,6 +202,46 @@ def grouped_totals(scope, year, indicators, by=None):
         key: [IndicatorTotal(ind, _value(ind, values.get(f"i{ind.pk}"))) for ind in indicators]
         for key, values in results.items()
     }
+
+
+def reported_year_totals(scope, year, indicators):
+    """Totals "as reported": locked months as they stood at their lock, the others live.
+
+    None when no month of the scope and year is locked (then reported = corrected).
+    """
+    locked = LockedTeamMonth.objects.filter(
+        year=year, team__in=Team.objects.filter(scope.team_filter())
+    )
+    if not locked.exists():
+        return None
+    unlocked = ~Exists(locked.filter(team=OuterRef("team"), month=OuterRef("month")))
+    sums, activity_sets = {}, {}
+    for ind in indicators:
+        ids = [activity.pk for activity in ind.activities.all()]
+        field = TALLY_FIELDS.get(ind.measure)
+        if field:
+            sums[f"i{ind.pk}"] = Sum(field, filter=Q(activity_id__in=ids))
+        else:
+            activity_sets[ind.pk] = set(ids)
+    live = Tally.objects.filter(scope.entry_filter(), unlocked, year=year).aggregate(**sums) if sums else {}
+    reported = ReportedTally.objects.filter(scope.entry_filter(), year=year).aggregate(**sums) if sums else {}
+    values = {key: (live[key] or 0) + (reported[key] or 0) for key in sums}
+    if activity_sets:
+        # Distinct households do not add up: take the union of (activity, household) pairs.
+        pairs = (
+            HouseholdTally.objects.filter(scope.entry_filter(), unlocked, year=year, visits__gt=0)
+            .values_list("activity_id", "household_id")
+            .union(
+                ReportedHouseholdTally.objects.filter(scope.entry_filter(), year=year, visits__gt=0)
+                .values_list("activity_id", "household_id")
+            )
+        )
+        reached = {}
+        for activity_id, household_id in pairs:
+            reached.setdefault(activity_id, set()).add(household_id)
+        for pk, ids in activity_sets.items():
+            values[f"i{pk}"] = len(set().union(*(reached.get(i, set()) for i in ids)))
+    return [IndicatorTotal(ind, _value(ind, values.get(f"i{ind.pk}"))) for ind in indicators]
 
 
 def recount_year_totals(scope, year, indicators=None):

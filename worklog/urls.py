@@ -1,10 +1,11 @@
 """URLs of Team Worklog (DESIGN §7)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
 
 from teams import views as households
-from worklog.views import api, dashboards, entries, home, notebook, report
+from worklog.views import api, dashboards, entries, home, locks, notebook, report
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -18,11 +19,26 @@ urlpatterns = [
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("report/<int:year>/", report.year_report, name="year_report"),
     path("api/totals", api.api_totals, name="api_totals"),
+    path("locks/", locks.locks, name="locks"),
+    path("amendments/", locks.amendment_list, name="amendment_list"),
+    path("amendments/<int:pk>/", locks.amendment_detail, name="amendment_detail"),
+    path("amendments/<int:pk>/decide/", locks.amendment_decide, name="amendment_decide"),
     path("households/", households.household_list, name="household_list"),
     path("households/new/", households.household_new, name="household_new"),
     path("households/<int:pk>/", households.household_detail, name="household_detail"),
     path("households/<int:pk>/edit/", households.household_edit, name="household_edit"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("admin/", admin.site.urls),
 ]

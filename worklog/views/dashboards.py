@@ -26,6 +26,7 @@ from worklog.totals import (
     grouped_totals,
     load_indicators,
     resolve_scope,
+    reported_year_totals,
     scope_and_year_from_query,
     year_totals,
 )
@@ -151,6 +152,8 @@ def dashboard(request):
     last_year = year_totals(scope, year - 1, indicators)
     by_month = grouped_totals(scope, year, indicators, by="month")
     last_values = {t.indicator.pk: t.value for t in last_year}
+    reported = reported_year_totals(scope, year, indicators)
+    reported_values = {t.indicator.pk: t.value for t in reported or []}
     cards = []
     for index, total in enumerate(this_year):
         indicator = total.indicator
@@ -162,6 +165,8 @@ def dashboard(request):
             "change": Figure(indicator, total.value - previous),
             "url": drill_down_url(scope, year, indicator),
             "chart": month_chart(months),
+            "reported": Figure(indicator, reported_values[indicator.pk])
+            if indicator.pk in reported_values else None,
         })
     table = _breakdown(request, scope, year, indicators)
     export_format = request.GET.get("_export")
@@ -178,5 +183,6 @@ def dashboard(request):
         "table": table,
         "coverage": _coverage(scope, year) if scope.kind in ("village", "team") else None,
         "query": scope_query(scope, year),
+        "has_locks": reported is not None,
     }
     return render(request, "dashboards/dashboard.html", context)

@@ -16,7 +16,8 @@ from teams.access import (
     writable_teams,
 )
 from worklog.forms import EntryForm
-from worklog.models import Activity, Entry
+from worklog.locking import MonthLocked, file_amendment, proposed_values
+from worklog.models import Activity, Amendment, Entry
 from worklog.services import (
     StaleEntry,
     UuidTakenByAnotherTeam,
@@ -27,6 +28,31 @@ from worklog.services import (
 )
 
 COPIED_FIELDS = ("activity", "participants", "sessions", "quantity", "funds", "title", "notes")
+
+
+def locked_message(locked):
+    return _("%(month)s is locked: it has been reported. Changes to it go through an "
+             "amendment that a coordinator accepts.") % {"month": str(locked)}
+
+
+def _amend_or_explain(request, form, locked, *, kind, entry=None):
+    """A change to a reported month: file it as an amendment when a reason is given,
+    otherwise show the form again asking for one."""
+    reason = form.cleaned_data.get("reason", "").strip()
+    if not reason:
+        form.add_error("date", locked_message(locked))
+        form.add_error("reason", _("Give a reason to file this change as an amendment."))
+        return _render_form(request, form, entry=entry, status=422, locked=True)
+    team = entry.team if entry else form.chosen_team
+    uuid = form.cleaned_data.get("uuid")
+    if uuid and Amendment.objects.filter(values__uuid=str(uuid)).exists():
+        messages.info(request, _("This amendment was already filed."))
+    else:
+        file_amendment(team=team, user=request.user, kind=kind, reason=reason, entry=entry,
+                       values=proposed_values(form.cleaned_data), uuid=uuid)
+        messages.success(request, _("The month is reported: your change was filed as an "
+                                    "amendment for a coordinator to decide."))
+    return redirect("entry_detail", pk=entry.pk) if entry else redirect("amendment_list")
 
 
 def _entry_or_404(request, pk):
@@ -41,7 +67,7 @@ def _teams_or_403(user):
     return teams
 
 
-def _render_form(request, form, *, entry=None, status=200, copied_from=None):
+def _render_form(request, form, *, entry=None, status=200, copied_from=None, locked=False):
     activities = Activity.objects.filter(is_active=True)
     return render(
         request,
@@ -50,6 +76,7 @@ def _render_form(request, form, *, entry=None, status=200, copied_from=None):
             "form": form,
             "entry": entry,
             "copied_from": copied_from,
+            "locked": locked or bool(form["reason"].value()),
             "activities": activities,
             "activity_measures": {a.pk: " ".join(a.measures_used()) for a in activities},
         },
@@ -80,6 +107,8 @@ def entry_new(request):
         form.add_error(None, _("This form was already used for another team's entry. "
                                "Open a new form and try again."))
         return _render_form(request, form, status=422)
+    except MonthLocked as locked:
+        return _amend_or_explain(request, form, locked, kind=Amendment.Kind.CREATE)
     if created:
         messages.success(request, _("Saved."))
     else:
@@ -144,6 +173,8 @@ def entry_edit(request, pk):
     values = form.entry_values()
     try:
         entry_update(entry=entry, version=form.cleaned_data["version"], editor=request.user, **values)
+    except MonthLocked as locked:
+        return _amend_or_explain(request, form, locked, kind=Amendment.Kind.CHANGE, entry=entry)
     except StaleEntry as stale:
         your_households = values.pop("households")
         resubmit = request.POST.copy()
@@ -174,6 +205,16 @@ def entry_delete(request, pk):
         return render(request, "notebook/entry_confirm_delete.html", {"entry": entry})
     try:
         entry_soft_delete(entry=entry, user=request.user, version=int(request.POST.get("version", -1)))
+    except MonthLocked as locked:
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            return render(request, "notebook/entry_confirm_delete.html",
+                          {"entry": entry, "locked": locked_message(locked)}, status=422)
+        file_amendment(team=entry.team, user=request.user, kind=Amendment.Kind.DELETE,
+                       reason=reason, entry=entry)
+        messages.info(request, _("The month is reported: your deletion was filed as an "
+                                 "amendment for a coordinator to decide."))
+        return redirect("entry_detail", pk=entry.pk)
     except (StaleEntry, ValueError):
         messages.error(request, _("Someone changed this entry meanwhile; look at it again before deleting."))
         return redirect("entry_detail", pk=entry.pk)
@@ -189,6 +230,8 @@ def entry_restore_view(request, pk):
         raise PermissionDenied(_("You cannot restore this entry."))
     try:
         entry_restore(entry=entry, user=request.user)
+    except MonthLocked as locked:
+        messages.error(request, locked_message(locked))
     except StaleEntry:
         messages.error(request, _("Someone changed this entry meanwhile."))
     else:

@@ -3,15 +3,16 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 
-from teams.access import active_memberships, is_coordinator
+from teams.access import active_memberships, coordinator_scopes, is_coordinator
 
 
 @login_required
 def home(request):
-    if active_memberships(request.user).exists():
+    user = request.user
+    if active_memberships(user).exists():
         return redirect("notebook")
-    if is_coordinator(request.user):
-        return redirect("dashboard")
-    if request.user.is_staff:
+    if user.is_staff and not coordinator_scopes(user):
         return redirect("admin:index")
+    if is_coordinator(user):
+        return redirect("dashboard")
     return redirect("notebook")

@@ -1,0 +1,168 @@
+"""Reported months: locking, amendments, and totals as reported and as corrected."""
+
+import datetime
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, IndicatorFactory
+from worklog import tallies
+from worklog.locking import lock_month
+from worklog.models import Amendment, Entry, MonthLock
+from worklog.totals import Scope, load_indicators, reported_year_totals, year_totals
+
+pytestmark = pytest.mark.django_db
+
+MARCH = datetime.date(2017, 3, 10)
+
+
+@pytest.fixture
+def reported(world):
+    visit = ActivityFactory(code="visit", uses_households=True, uses_participants=True)
+    IndicatorFactory(code="people", measure="participants", unit="人次", activities=[visit])
+    IndicatorFactory(code="households", measure="households", unit="户", activities=[visit])
+    homes = [HouseholdFactory(village=world.village_a) for _ in range(3)]
+    entry = EntryFactory(team=world.team_a, author=world.member_a, activity=visit,
+                         households=homes[:1], participants=10, date=MARCH)
+    lock = lock_month(organisation=world.org, year=2017, month=3, user=world.coordinator)
+    return {"visit": visit, "homes": homes, "entry": entry, "lock": lock}
+
+
+def edit_data(entry, households, **values):
+    data = {
+        "date": entry.date.isoformat(), "activity": entry.activity.pk,
+        "households": [h.pk for h in households], "participants": str(entry.participants),
+        "sessions": "", "quantity": "", "funds": "", "title": entry.title, "notes": "",
+        "version": str(entry.version),
+    }
+    data.update(values)
+    return data
+
+
+def totals(scope_totals):
+    return {t.code: t.value for t in scope_totals}
+
+
+def test_editing_a_locked_month_asks_for_a_reason_and_changes_nothing(client, world, reported):
+    entry = reported["entry"]
+    client.force_login(world.member_a)
+
+    response = client.post(reverse("entry_edit", args=[entry.pk]),
+                           edit_data(entry, reported["homes"][:1], participants="99"))
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["reason"]
+    entry.refresh_from_db()
+    assert entry.participants == 10
+    assert not Amendment.objects.exists()
+
+
+def test_amendment_accepted_corrects_the_totals_and_keeps_the_reported_ones(client, world, reported):
+    entry = reported["entry"]
+    client.force_login(world.member_a)
+    client.post(reverse("entry_edit", args=[entry.pk]), edit_data(
+        entry, reported["homes"][:2], participants="25", reason="漏记了一户",
+    ))
+    amendment = Amendment.objects.get()
+    assert (amendment.kind, amendment.status, amendment.reason) == ("change", "pending", "漏记了一户")
+    entry.refresh_from_db()
+    assert entry.participants == 10  # nothing changes before a coordinator decides
+
+    client.force_login(world.member_a)
+    assert client.post(reverse("amendment_decide", args=[amendment.pk]), {"decision": "accept"}).status_code == 403
+    client.force_login(world.coordinator)
+    client.post(reverse("amendment_decide", args=[amendment.pk]), {"decision": "accept"})
+
+    entry.refresh_from_db()
+    amendment.refresh_from_db()
+    assert amendment.status == "accepted" and amendment.decided_by == world.coordinator
+    assert entry.participants == 25 and entry.households.count() == 2
+    scope = Scope("org", world.org)
+    assert totals(year_totals(scope, 2017)) == {"people": 25, "households": 2}
+    assert totals(reported_year_totals(scope, 2017, load_indicators())) == {"people": 10, "households": 1}
+    assert tallies.differences() == []
+
+    page = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug}).content.decode()
+    assert 'data-reported="10"' in page
+
+
+def test_new_entry_in_a_locked_month_becomes_an_amendment_once(client, world, reported):
+    client.force_login(world.member_a)
+    data = {
+        "date": MARCH.isoformat(), "activity": reported["visit"].pk,
+        "households": [reported["homes"][2].pk], "participants": "4", "uuid": str(uuid.uuid4()),
+        "reason": "三月的走访补登",
+    }
+
+    first = client.post(reverse("entry_new"), data)
+    again = client.post(reverse("entry_new"), data)
+
+    assert first.status_code == again.status_code == 302
+    amendment = Amendment.objects.get()
+    assert amendment.kind == "create" and Entry.objects.count() == 1
+    client.force_login(world.coordinator)
+    client.post(reverse("amendment_decide", args=[amendment.pk]), {"decision": "accept"})
+    assert Entry.objects.count() == 2
+    assert totals(year_totals(Scope("team", world.team_a), 2017))["people"] == 14
+
+
+def test_deleting_in_a_locked_month_needs_a_reason_and_rejection_keeps_the_entry(client, world, reported):
+    entry = reported["entry"]
+    client.force_login(world.member_a)
+    url = reverse("entry_delete", args=[entry.pk])
+
+    assert client.post(url, {"version": entry.version}).status_code == 422
+    client.post(url, {"version": entry.version, "reason": "重复记录"})
+    amendment = Amendment.objects.get(kind="delete")
+    client.force_login(world.coordinator)
+    client.post(reverse("amendment_decide", args=[amendment.pk]), {"decision": "reject", "note": "不是重复"})
+
+    entry.refresh_from_db()
+    assert entry.deleted_at is None
+    assert Amendment.objects.get().status == "rejected"
+
+
+def test_other_months_stay_open(client, world, reported):
+    entry = EntryFactory(team=world.team_a, author=world.member_a, activity=reported["visit"],
+                         households=reported["homes"][:1], participants=1, date=datetime.date(2017, 4, 1))
+    client.force_login(world.member_a)
+
+    response = client.post(reverse("entry_edit", args=[entry.pk]),
+                           edit_data(entry, reported["homes"][:1], participants="2"))
+
+    assert response.status_code == 302
+    # and moving it into the locked month is refused
+    entry.refresh_from_db()
+    moved = client.post(reverse("entry_edit", args=[entry.pk]),
+                        edit_data(entry, reported["homes"][:1], date=MARCH.isoformat()))
+    assert moved.status_code == 422
+
+
+def test_lock_page_for_coordinators_only(client, world, reported):
+    client.force_login(world.member_a)
+    assert client.get(reverse("locks")).status_code == 403
+    client.force_login(world.outsider_coordinator)
+    assert client.post(reverse("locks"), {"organisation": world.org.pk, "year": 2017, "month": 4}).status_code == 422
+    client.force_login(world.coordinator)
+    assert client.get(reverse("locks")).status_code == 200
+
+    response = client.post(reverse("locks"), {"organisation": world.org.pk, "year": 2017, "month": 4})
+
+    assert response.status_code == 302
+    assert MonthLock.objects.filter(year=2017, month=4).exists()
+    future = client.post(reverse("locks"), {"organisation": world.org.pk, "year": 2999, "month": 1})
+    assert future.status_code == 422
+
+
+def test_outsider_does_not_see_amendments(client, world, reported):
+    entry = reported["entry"]
+    client.force_login(world.member_a)
+    client.post(reverse("entry_edit", args=[entry.pk]),
+                edit_data(entry, reported["homes"][:1], participants="11", reason="更正"))
+    amendment = Amendment.objects.get()
+
+    for user in (world.member_b, world.outsider_coordinator):
+        client.force_login(user)
+        assert client.get(reverse("amendment_detail", args=[amendment.pk])).status_code == 404
+        assert client.post(reverse("amendment_decide", args=[amendment.pk]), {"decision": "accept"}).status_code == 404
