@@ -233,3 +233,18 @@ def coordinated_organisations(user):
         return Organisation.objects.order_by("path")
     paths = [s.organisation.path for s in coordinator_scopes(user) if s.organisation_id]
     return _under(Organisation.objects.all(), paths).order_by("path")
+
+
+def sees_history_of_team(user, team):
+    """The audit trail of a team's entries: its leader and the coordinators above it."""
+    return user.is_superuser or led_teams(user).filter(pk=team.pk).exists() or coordinates_team(user, team)
+
+
+def sees_history_of_village(user, village):
+    """The audit trail of a village's households: its team's leader and coordinators above."""
+    if user.is_superuser or managed_villages(user).filter(pk=village.pk).exists():
+        return True
+    return bool(coordinator_scopes(user)) and (
+        visible_teams_coordinated(user).filter(village=village).exists()
+        or any(s.area_id and village.area.path.startswith(s.area.path) for s in coordinator_scopes(user))
+    )

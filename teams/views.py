@@ -19,6 +19,7 @@ from teams.access import (
     can_manage_households,
     get_household_for_user,
     managed_villages,
+    sees_history_of_village,
     visible_entries,
     visible_households,
 )
@@ -26,6 +27,7 @@ from teams.filters import HouseholdFilter
 from teams.forms import HouseholdForm
 from teams.models import Village
 from teams.tables import HouseholdTable, household_dataset
+from worklog.history import revisions
 from worklog.models import Entry
 
 PER_PAGE = 50
@@ -122,6 +124,8 @@ def household_detail(request, pk):
             # user may open them
             "openable": set(visible_entries(request.user, timeline).values_list("pk", flat=True)),
             "can_edit": can_manage_households(request.user, household.village),
+            "revisions": revisions(household)
+            if sees_history_of_village(request.user, household.village) else None,
         },
     )
 

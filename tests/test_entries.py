@@ -371,3 +371,23 @@ class TestCopy:
         assert form["participants"].value() == 6
         assert set(form["households"].value()) == {homes[0].pk, homes[1].pk}
         assert form["uuid"].value() != entry.uuid
+
+
+class TestHistory:
+    def test_leader_and_coordinator_see_who_changed_what_members_do_not(self, client, world, visit, homes):
+        entry = EntryFactory(team=world.team_a, author=world.member_a, activity=visit,
+                             households=homes[:1], participants=2)
+        client.force_login(world.member_a)
+        client.post(reverse("entry_edit", args=[entry.pk]), {
+            **entry_data(visit, homes[:1], participants="7"), "date": entry.date.isoformat(),
+            "version": "1",
+        })
+
+        for user in (world.leader_a, world.coordinator):
+            client.force_login(user)
+            page = client.get(reverse("entry_detail", args=[entry.pk]))
+            revisions = page.context["revisions"]
+            assert revisions[0].who == world.member_a
+            assert any(c.old == 2 and c.new == 7 for c in revisions[0].changes)
+        client.force_login(world.member_a)
+        assert client.get(reverse("entry_detail", args=[entry.pk])).context["revisions"] is None

@@ -627,3 +627,18 @@ def test_household_pages_fit_a_phone_screen(page, live_server):
             # nor does the table need to scroll inside its box
             box = page.locator(".table-responsive")
             assert box.evaluate("box => box.scrollWidth - box.clientWidth") <= 0
+
+
+def test_household_history_is_shown_to_leader_and_coordinator_only(client, world):
+    household = HouseholdFactory(village=world.village_a, head_name="旧名")
+    household.head_name = "新名"
+    household._history_user = world.leader_a
+    household.save()
+
+    for user in (world.leader_a, world.coordinator):
+        client.force_login(user)
+        revisions = client.get(reverse("household_detail", args=[household.pk])).context["revisions"]
+        assert revisions[0].who == world.leader_a
+        assert [(c.old, c.new) for c in revisions[0].changes] == [("旧名", "新名")]
+    client.force_login(world.member_a)
+    assert client.get(reverse("household_detail", args=[household.pk])).context["revisions"] is None

@@ -13,9 +13,11 @@ from teams.access import (
     can_edit_entry,
     can_restore_entry,
     get_visible_or_404,
+    sees_history_of_team,
     writable_teams,
 )
 from worklog.forms import EntryForm
+from worklog.history import revisions
 from worklog.locking import MonthLocked, file_amendment, proposed_values
 from worklog.models import Activity, Amendment, Entry
 from worklog.services import (
@@ -145,6 +147,7 @@ def entry_detail(request, pk):
             "can_edit": entry.deleted_at is None and can_edit_entry(request.user, entry),
             "can_restore": entry.deleted_at is not None and can_restore_entry(request.user, entry),
             "can_copy": writable_teams(request.user).exists(),
+            "revisions": revisions(entry) if sees_history_of_team(request.user, entry.team) else None,
         },
     )
 

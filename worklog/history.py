@@ -1,0 +1,47 @@
+"""The audit trail as people read it: who changed what, when, field by field."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+HIDDEN_FIELDS = {"version", "updated_at", "created_at"}
+SHOWN_RECORDS = 50
+
+
+@dataclass
+class Change:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass
+class Revision:
+    when: object
+    who: object
+    action: str
+    changes: list
+
+
+def revisions(obj):
+    """The object's history, newest first, each record compared with the one before it."""
+    model = obj._meta.model
+    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: SHOWN_RECORDS + 1])
+    result = []
+    for record, previous in zip(records, records[1:] + [None]):
+        changes = []
+        if previous is not None:
+            for change in record.diff_against(previous).changes:
+                if change.field in HIDDEN_FIELDS:
+                    continue
+                label = model._meta.get_field(change.field).verbose_name
+                changes.append(Change(label, _shown(change.old), _shown(change.new)))
+        result.append(Revision(record.history_date, record.history_user, ACTIONS.get(record.history_type, ""), changes))
+    return result[:SHOWN_RECORDS]
+
+
+def _shown(value):
+    if isinstance(value, list):  # many-to-many: rows of the through table
+        return ", ".join(str(row.get("household", row)) for row in value) if value else "—"
+    return "—" if value in (None, "") else value
