@@ -3,6 +3,7 @@
 from django import forms
 
 from teams.models import Household
+from worklog.fields import IdChoiceField, IdMultipleChoiceField
 
 
 class HouseholdForm(forms.ModelForm):
@@ -13,6 +14,7 @@ class HouseholdForm(forms.ModelForm):
     class Meta:
         model = Household
         fields = ["village", "house_number", "head_name", "size", "phone", "tags", "notes"]
+        field_classes = {"village": IdChoiceField, "tags": IdMultipleChoiceField}
         widgets = {
             "size": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "step": 1}),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),

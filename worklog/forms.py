@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import Household
+from worklog.fields import IdChoiceField, IdMultipleChoiceField
 from worklog.models import Activity
 
 MAX_COUNT = 1_000_000
@@ -21,7 +22,7 @@ MEASURE_LABELS = {
 }
 
 
-class HouseholdChoiceField(forms.ModelMultipleChoiceField):
+class HouseholdChoiceField(IdMultipleChoiceField):
     def label_from_instance(self, household):
         return f"{household.house_number} · {household.head_name}"
 
@@ -40,12 +41,12 @@ class EntryForm(forms.Form):
     is fixed then and `version` carries the optimistic lock).
     """
 
-    team = forms.ModelChoiceField(label=_("team"), queryset=None, required=False)
+    team = IdChoiceField(label=_("team"), queryset=None, required=False)
     date = forms.DateField(
         label=_("date"), input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    activity = forms.ModelChoiceField(
+    activity = IdChoiceField(
         label=_("activity"), queryset=Activity.objects.filter(is_active=True)
     )
     households = HouseholdChoiceField(

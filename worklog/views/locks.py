@@ -16,13 +16,14 @@ from teams.access import (
     coordinates_team,
     visible_teams_coordinated,
 )
+from worklog.fields import IdChoiceField
 from worklog.locking import AlreadyDecided, accept_amendment, entry_values, lock_month, reject_amendment
 from worklog.models import Amendment, MonthLock
 from worklog.services import StaleEntry
 
 
 class LockForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=gettext_lazy("organisation"), queryset=None)
+    organisation = IdChoiceField(label=gettext_lazy("organisation"), queryset=None)
     year = forms.IntegerField(label=gettext_lazy("year"), min_value=2000, max_value=2200)
     month = forms.IntegerField(label=gettext_lazy("month"), min_value=1, max_value=12)
 
