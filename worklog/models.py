@@ -210,12 +210,8 @@ class Entry(models.Model):
         return self.title or f"{self.activity} {self.date:%Y-%m-%d}"
 
 
-class Tally(models.Model):
-    """Running sums of the live entries of one (year, month, team, village, activity).
-
-    Kept exact in the same transaction as every entry change (worklog.tallies), so that
-    totals read a few thousand tally rows instead of millions of entries.
-    """
+class TallyRow(models.Model):
+    """Sums of live entries for one (year, month, team, village, activity)."""
 
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
@@ -230,6 +226,33 @@ class Tally(models.Model):
     household_visits = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class HouseholdTallyRow(models.Model):
+    """How often one household was linked for one (year, month, team, village, activity)."""
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    visits = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class Tally(TallyRow):
+    """Running sums of the live entries of one (year, month, team, village, activity).
+
+    Kept exact in the same transaction as every entry change (worklog.tallies), so that
+    totals read a few thousand tally rows instead of millions of entries.
+    """
+
+
+    class Meta:
         verbose_name = _("tally")
         verbose_name_plural = _("tallies")
         constraints = [
@@ -239,20 +262,13 @@ class Tally(models.Model):
         ]
 
 
-class HouseholdTally(models.Model):
+class HouseholdTally(HouseholdTallyRow):
     """How often one household was linked by live entries of one month, team and activity.
 
     The exact path for distinct households: a count of distinct households is a count
     over these rows, which grow with households, not with entries.
     """
 
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+")
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
-    visits = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("household tally")
@@ -313,34 +329,16 @@ class LockedTeamMonth(models.Model):
         ]
 
 
-class ReportedTally(models.Model):
+class ReportedTally(TallyRow):
     """A tally row as it stood when its month was locked ("as reported")."""
 
     lock = models.ForeignKey(MonthLock, on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+")
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
-    entries = models.BigIntegerField(default=0)
-    participants = models.BigIntegerField(default=0)
-    sessions = models.BigIntegerField(default=0)
-    quantity = models.BigIntegerField(default=0)
-    funds = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    household_visits = models.BigIntegerField(default=0)
 
 
-class ReportedHouseholdTally(models.Model):
+class ReportedHouseholdTally(HouseholdTallyRow):
     """A household tally row as it stood when its month was locked."""
 
     lock = models.ForeignKey(MonthLock, on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+")
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
-    visits = models.BigIntegerField(default=0)
 
 
 class Amendment(models.Model):
