@@ -5,10 +5,11 @@ import tablib
 from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import A
 
+from worklog.spreadsheets import neutralise_formula
+
 # Columns of the export: the columns of the household import, so a file goes back in.
 EXPORT_COLUMNS = ("village", "house_number", "head_name", "size", "phone", "tags", "notes")
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP's list).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ON_WIDE_SCREENS = {"class": "d-none d-sm-table-cell"}
 NUMBER = {"class": "text-end"}
@@ -53,13 +54,6 @@ class HouseholdTable(tables.Table):
         empty_text = _("No households found.")
 
 
-def spreadsheet_safe(value):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def household_dataset(households):
     """The households (village selected, tags prefetched) in the import's columns."""
     dataset = tablib.Dataset(headers=list(EXPORT_COLUMNS))
@@ -73,5 +67,5 @@ def household_dataset(households):
             ";".join(tag.name for tag in household.tags.all()),
             household.notes,
         )
-        dataset.append([spreadsheet_safe(value) for value in row])
+        dataset.append([neutralise_formula(value) for value in row])
     return dataset

@@ -19,15 +19,7 @@ EXPORT_COLUMNS = (
 )
 EXPORT_FORMATS = (TableExport.CSV, TableExport.XLSX)
 
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TITLE_CHARS = 30
-
-
-def neutralise_formula(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def with_households_count(entries):
@@ -151,10 +143,6 @@ class EntryExportTable(tables.Table):
     def value_uuid(self, value):
         return str(value)
 
-    def as_values(self, exclude_columns=None):
-        for row in super().as_values(exclude_columns):
-            yield [neutralise_formula(value) for value in row]
-
     @staticmethod
     def entries(queryset):
         """Two queries for any number of rows: the entries, then their households."""
@@ -162,13 +150,3 @@ class EntryExportTable(tables.Table):
         return queryset.select_related("team", "village", "activity").prefetch_related(
             Prefetch("households", queryset=households)
         )
-
-
-class NotebookExport(TableExport):
-    """TableExport whose CSV starts with a byte-order mark, so Excel reads it as UTF-8."""
-
-    def export(self):
-        data = super().export()
-        if self.format == self.CSV:
-            return "\ufeff" + data
-        return data

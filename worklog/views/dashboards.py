@@ -13,20 +13,20 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
 from teams.access import can_see_scope, visible_scopes
 from teams.models import Household, Team, Village
 from worklog.charts import month_chart
 from worklog.figures import Figure
 from worklog.models import HouseholdTally, Tally
+from worklog.spreadsheets import SpreadsheetExport
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
     grouped_totals,
     load_indicators,
-    resolve_scope,
     reported_year_totals,
+    resolve_scope,
     scope_and_year_from_query,
     year_totals,
 )
@@ -170,9 +170,9 @@ def dashboard(request):
         })
     table = _breakdown(request, scope, year, indicators)
     export_format = request.GET.get("_export")
-    if TableExport.is_valid_format(export_format):
+    if SpreadsheetExport.is_valid_format(export_format):
         name = f"dashboard-{scope.slug or 'all'}-{year}.{export_format}"
-        return TableExport(export_format, table).response(filename=name)
+        return SpreadsheetExport(export_format, table).response(filename=name)
     context = {
         "scope": scope,
         "year": year,

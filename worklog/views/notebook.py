@@ -10,10 +10,10 @@ from teams.access import visible_entries, writable_teams
 from worklog.figures import figures
 from worklog.filters import EntryFilter
 from worklog.models import Entry
+from worklog.spreadsheets import SpreadsheetExport
 from worklog.tables import (
     EXPORT_FORMATS,
     EntryExportTable,
-    NotebookExport,
     NotebookTable,
 )
 from worklog.totals import indicator_totals
@@ -42,7 +42,7 @@ def _export_filename(filterset, export_format):
 
 def _export(filterset, entries, export_format):
     table = EntryExportTable(EntryExportTable.entries(entries))
-    exporter = NotebookExport(export_format, table, dataset_kwargs={"title": "notebook"})
+    exporter = SpreadsheetExport(export_format, table, dataset_kwargs={"title": "notebook"})
     return exporter.response(filename=_export_filename(filterset, export_format))
 
 
