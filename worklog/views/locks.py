@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from teams.access import (
@@ -17,7 +18,13 @@ from teams.access import (
     visible_teams_coordinated,
 )
 from worklog.fields import IdChoiceField
-from worklog.locking import AlreadyDecided, accept_amendment, entry_values, lock_month, reject_amendment
+from worklog.locking import (
+    AlreadyDecided,
+    accept_amendment,
+    entry_values,
+    lock_month,
+    reject_amendment,
+)
 from worklog.models import Amendment, MonthLock
 from worklog.services import StaleEntry
 
