@@ -248,3 +248,8 @@ def sees_history_of_village(user, village):
         visible_teams_coordinated(user).filter(village=village).exists()
         or any(s.area_id and village.area.path.startswith(s.area.path) for s in coordinator_scopes(user))
     )
+
+
+def can_import(user):
+    """Spreadsheet imports: team leaders (for their teams) and coordinators (their scope)."""
+    return user.is_authenticated and (is_coordinator(user) or led_teams(user).exists())

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from teams import views as households
-from worklog.views import api, dashboards, entries, home, locks, notebook, report
+from worklog.views import api, dashboards, entries, home, imports, locks, notebook, report
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -19,6 +19,8 @@ urlpatterns = [
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("report/<int:year>/", report.year_report, name="year_report"),
     path("api/totals", api.api_totals, name="api_totals"),
+    path("import/entries/", imports.import_entries, name="import_entries"),
+    path("import/households/", imports.import_households, name="import_households"),
     path("locks/", locks.locks, name="locks"),
     path("amendments/", locks.amendment_list, name="amendment_list"),
     path("amendments/<int:pk>/", locks.amendment_detail, name="amendment_detail"),

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from teams.access import visible_entries, writable_teams
+from teams.access import can_import, visible_entries, writable_teams
 from worklog.figures import figures
 from worklog.filters import EntryFilter
 from worklog.models import Entry
@@ -72,5 +72,6 @@ def notebook(request):
             "chips": filterset.active_filters(),
             "can_export": valid,
             "can_log": writable_teams(request.user).exists(),
+            "can_import": can_import(request.user),
         },
     )
