@@ -16,7 +16,7 @@ from django_tables2 import RequestConfig
 
 from teams.access import can_see_scope, visible_scopes
 from teams.models import Household, Team, Village
-from worklog.charts import month_chart
+from worklog.charts import month_chart, month_chart_html
 from worklog.figures import Figure
 from worklog.models import HouseholdTally, Tally
 from worklog.spreadsheets import SpreadsheetExport
@@ -164,7 +164,7 @@ def dashboard(request):
             "previous": Figure(indicator, previous),
             "change": Figure(indicator, total.value - previous),
             "url": drill_down_url(scope, year, indicator),
-            "chart": month_chart(months),
+            "chart": month_chart_html(month_chart(months), chart_id=index, label=indicator.label),
             "reported": Figure(indicator, reported_values[indicator.pk])
             if indicator.pk in reported_values else None,
         })
