@@ -19,7 +19,16 @@ from worklog.services import (
     entry_soft_delete,
     entry_update,
 )
-from worklog.totals import Scope, recount_year_totals, year_totals
+from worklog.totals import (
+    IndicatorTotal,
+    Scope,
+    indicator_totals,
+    load_indicators,
+    recount_year_totals,
+    scope_entries,
+    year_over_year,
+    year_totals,
+)
 
 YEARS = (2017, 2018)
 
@@ -115,6 +124,20 @@ class TalliesEqualRecounts(TestCase):
                 recounted = [(t.code, t.value) for t in recount_year_totals(scope, year)]
                 assert from_tallies == recounted, (scope, year)
         assert tallies.differences() == []
+        self.assert_dashboard_figures_equal_recounts()
+
+    def assert_dashboard_figures_equal_recounts(self):
+        indicators = load_indicators()
+        for scope in self.scopes:
+            this, last, months = year_over_year(scope, 2018, indicators)
+            assert this == recount_year_totals(scope, 2018, indicators)
+            assert last == recount_year_totals(scope, 2017, indicators)
+        everything = Scope("all")
+        _this, _last, months = year_over_year(everything, 2018, indicators)
+        for month in range(1, 13):
+            recounted = indicator_totals(scope_entries(everything, 2018).filter(date__month=month), indicators)
+            shown = months.get(month) or [IndicatorTotal(t.indicator, 0 * t.value) for t in recounted]
+            assert [t.value for t in shown] == [t.value for t in recounted], month
 
 
 class VerifyCommand(TestCase):

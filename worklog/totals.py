@@ -168,14 +168,9 @@ def year_totals(scope, year, indicators=None):
     return grouped.get(None) or [IndicatorTotal(ind, _zero(ind)) for ind in indicators]
 
 
-def grouped_totals(scope, year, indicators, by=None):
-    """Indicator totals from the tallies, per value of `by` ("month", "team_id",
-    "village_id") or overall (key None): {key: [IndicatorTotal, ...]}.
-
-    Two queries whatever the numbers of entries, teams or indicators: one over `Tally`
-    and one over `HouseholdTally`, each indicator a filtered aggregate in them.
-    """
-    year_range(year)
+def _tally_aggregates(indicators):
+    """Each indicator as a filtered aggregate: sums over `Tally`, distinct households over
+    `HouseholdTally`."""
     sums, distinct = {}, {}
     for ind in indicators:
         only_its = Q(activity_id__in=[activity.pk for activity in ind.activities.all()])
@@ -184,7 +179,22 @@ def grouped_totals(scope, year, indicators, by=None):
             sums[f"i{ind.pk}"] = Sum(field, filter=only_its)
         elif ind.measure == Measure.HOUSEHOLDS:
             distinct[f"i{ind.pk}"] = Count("household_id", distinct=True, filter=only_its)
+    return sums, distinct
 
+
+def _as_totals(indicators, values):
+    return [IndicatorTotal(ind, _value(ind, values.get(f"i{ind.pk}"))) for ind in indicators]
+
+
+def grouped_totals(scope, year, indicators, by=None):
+    """Indicator totals from the tallies, per value of `by` ("month", "team_id",
+    "village_id") or overall (key None): {key: [IndicatorTotal, ...]}.
+
+    Two queries whatever the numbers of entries, teams or indicators: one over `Tally`
+    and one over `HouseholdTally`, each indicator a filtered aggregate in them.
+    """
+    year_range(year)
+    sums, distinct = _tally_aggregates(indicators)
     results = {}
     for model, aggregates, extra in (
         (Tally, sums, {}),
@@ -198,10 +208,38 @@ def grouped_totals(scope, year, indicators, by=None):
         else:
             for row in rows.values(by).annotate(**aggregates):
                 results.setdefault(row[by], {}).update(row)
-    return {
-        key: [IndicatorTotal(ind, _value(ind, values.get(f"i{ind.pk}"))) for ind in indicators]
-        for key, values in results.items()
-    }
+    return {key: _as_totals(indicators, values) for key, values in results.items()}
+
+
+def year_over_year(scope, year, indicators):
+    """(this year's totals, last year's, {month: this year's totals}) for a dashboard.
+
+    Three queries: the two years' tallies per month (year totals add the months up), then
+    distinct households per year and per month, which do not add up.
+    """
+    year_range(year)
+    sums, distinct = _tally_aggregates(indicators)
+    years = {year - 1: {}, year: {}}
+    months = {}
+    if sums:
+        rows = Tally.objects.filter(scope.entry_filter(), year__in=list(years)).order_by()
+        for row in rows.values("year", "month").annotate(**sums):
+            if row["year"] == year:
+                months[row["month"]] = row
+            totals = years[row["year"]]
+            for key in sums:
+                totals[key] = (totals.get(key) or 0) + (row[key] or 0)
+    if distinct:
+        rows = HouseholdTally.objects.filter(scope.entry_filter(), visits__gt=0).order_by()
+        for row in rows.filter(year__in=list(years)).values("year").annotate(**distinct):
+            years[row["year"]].update(row)
+        for row in rows.filter(year=year).values("month").annotate(**distinct):
+            months.setdefault(row["month"], {}).update(row)
+    return (
+        _as_totals(indicators, years[year]),
+        _as_totals(indicators, years[year - 1]),
+        {month: _as_totals(indicators, values) for month, values in months.items()},
+    )
 
 
 def reported_year_totals(scope, year, indicators):
@@ -241,7 +279,7 @@ def reported_year_totals(scope, year, indicators):
             reached.setdefault(activity_id, set()).add(household_id)
         for pk, ids in activity_sets.items():
             values[f"i{pk}"] = len(set().union(*(reached.get(i, set()) for i in ids)))
-    return [IndicatorTotal(ind, _value(ind, values.get(f"i{ind.pk}"))) for ind in indicators]
+    return _as_totals(indicators, values)
 
 
 def recount_year_totals(scope, year, indicators=None):

@@ -28,7 +28,7 @@ from worklog.totals import (
     reported_year_totals,
     resolve_scope,
     scope_and_year_from_query,
-    year_totals,
+    year_over_year,
 )
 
 UNVISITED_SHOWN = 200
@@ -148,9 +148,7 @@ def dashboard(request):
     except BadScopeQuery as problem:
         return HttpResponseBadRequest(str(problem))
     indicators = load_indicators()
-    this_year = year_totals(scope, year, indicators)
-    last_year = year_totals(scope, year - 1, indicators)
-    by_month = grouped_totals(scope, year, indicators, by="month")
+    this_year, last_year, by_month = year_over_year(scope, year, indicators)
     last_values = {t.indicator.pk: t.value for t in last_year}
     reported = reported_year_totals(scope, year, indicators)
     reported_values = {t.indicator.pk: t.value for t in reported or []}
