@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -293,6 +294,21 @@ def test_export_follows_the_filters(world, exportable):
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [row[:3] for row in rows[1:]] == [["village-b", "5", KAZAKH_NAME]]
+
+
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_export_reads_back_through_the_import_unchanged(world, exportable, tmp_path, export_format):
+    response = client_for(world.leader_a).get(reverse("household_list"), {"_export": export_format})
+    exported = tmp_path / f"households.{export_format}"
+    exported.write_bytes(response.content)
+    before = list(Household.objects.order_by("pk").values())
+    tags_before = sorted(exportable.tags.values_list("name", flat=True))
+    Household.objects.filter(pk=exportable.pk).update(head_name="改过的名字", notes="")
+
+    call_command("import_households", str(exported), stdout=io.StringIO())
+
+    assert list(Household.objects.order_by("pk").values()) == before
+    assert sorted(exportable.tags.values_list("name", flat=True)) == tags_before
 
 
 # --- /households/<pk>/ ------------------------------------------------------------------
