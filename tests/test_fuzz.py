@@ -3,9 +3,13 @@
 The app answers with a page or a refusal — never a 500 — and stores nothing invalid.
 """
 
+import csv
 import datetime
+import io
+import tempfile
 from decimal import Decimal
 
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -112,3 +116,32 @@ class FuzzQueries(FuzzBase):
         for name in ("notebook", "dashboard", "household_list", "api_totals"):
             response = client.get(reverse(name), params)
             assert response.status_code in ANSWERS, (name, params)
+
+
+IMPORT_COLUMNS = ["date", "team", "village", "activity", "households", "participants",
+                  "sessions", "quantity", "funds", "title", "notes", "uuid"]
+
+
+class FuzzImport(FuzzBase):
+    @SETTINGS
+    @given(st.lists(
+        st.fixed_dictionaries({
+            column: st.one_of(value, st.sampled_from(["team-a", "visit", "1;2", "2017-05-05", ""]))
+            for column in IMPORT_COLUMNS
+        }),
+        min_size=1, max_size=4,
+    ), st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
+    def test_import_refuses_or_imports_but_never_fails(self, rows, encoding):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=IMPORT_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: v.replace("\x00", "") for k, v in row.items()})
+        with tempfile.NamedTemporaryFile(suffix=".csv") as handle:
+            handle.write(buffer.getvalue().encode(encoding, errors="replace"))
+            handle.flush()
+            try:
+                call_command("import_entries", handle.name, stdout=io.StringIO(), stderr=io.StringIO())
+            except CommandError:
+                pass  # refused with its reasons: all or nothing
+        self.assert_nothing_invalid_stored()
