@@ -90,8 +90,8 @@ class NotebookTable(tables.Table):
         model = Entry
         fields = ()
         attrs = {"class": "table table-sm table-striped align-middle notebook-table"}
-        row_attrs = {"data-entry": lambda record: record.pk}
         empty_text = _("No entries match.")
+        template_name = "notebook/_table.html"
 
     def render_title(self, value, record):
         # Cells do not wrap (a phone would squeeze Chinese text to one character a line);

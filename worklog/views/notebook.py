@@ -73,5 +73,6 @@ def notebook(request):
             "can_export": valid,
             "can_log": writable_teams(request.user).exists(),
             "can_import": can_import(request.user),
+            "show_team": not exclude,
         },
     )
