@@ -9,7 +9,6 @@ from worklog.spreadsheets import neutralise_formula
 
 # Columns of the export: the columns of the household import, so a file goes back in.
 EXPORT_COLUMNS = ("village", "house_number", "head_name", "size", "phone", "tags", "notes")
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP's list).
 
 ON_WIDE_SCREENS = {"class": "d-none d-sm-table-cell"}
 NUMBER = {"class": "text-end"}

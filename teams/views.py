@@ -99,6 +99,7 @@ def household_list(request):
             "filterset": filterset,
             "village": villages[0] if len(villages) == 1 else None,
             "can_add": managed_villages(request.user).exists(),
+            "show_village": len(villages) > 1,
         },
     )
 

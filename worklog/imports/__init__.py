@@ -1,0 +1,43 @@
+"""Bringing spreadsheets in: the rules and writes behind `manage.py import_entries`,
+`manage.py import_households` and the import pages (DESIGN §6, a contract), all or nothing.
+The rooms: `reading` (a file's bytes to header-checked rows and cell values, and the
+Problem every check reports), `entries` (checking entry rows and importing them),
+`writing` (the bulk INSERTs, audit rows and tally upserts of an entries import) and
+`households` (checking and importing household rows). Import from here, not from the rooms.
+"""
+
+from worklog.imports.entries import (
+    ENTRY_COLUMNS,
+    ActivitySums,
+    EntryPlan,
+    EntryRow,
+    entries_import,
+    plan_entries,
+)
+from worklog.imports.households import (
+    HOUSEHOLD_COLUMNS,
+    HouseholdPlan,
+    HouseholdRow,
+    households_import,
+    plan_households,
+)
+from worklog.imports.reading import ImportRejected, Problem, read_sheet
+from worklog.imports.writing import add_to_tallies
+
+__all__ = [
+    "ENTRY_COLUMNS",
+    "HOUSEHOLD_COLUMNS",
+    "ActivitySums",
+    "EntryPlan",
+    "EntryRow",
+    "HouseholdPlan",
+    "HouseholdRow",
+    "ImportRejected",
+    "Problem",
+    "add_to_tallies",
+    "entries_import",
+    "households_import",
+    "plan_entries",
+    "plan_households",
+    "read_sheet",
+]
