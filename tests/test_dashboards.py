@@ -143,9 +143,20 @@ class TestDashboardFigures:
         assert funds["previous"].value == Decimal("100.00")
         assert funds["figure"].exact.startswith("12,345.67")
         assert html.count("<svg") == 3 and html.count("<rect") == 36
+        # the division has a sub-organisation: its breakdown is by its children, and a row
+        # for the teams sent by the division itself
         rows = {row["place"]: row for row in response.context["table"].data.data}
-        assert rows[world.team_a.label][f"i{funds['figure'].indicator.pk}"] == Decimal("0.00")
-        assert rows[world.team_b.label][f"i{funds['figure'].indicator.pk}"] == Decimal("12345.67")
+        funds_column = f"i{funds['figure'].indicator.pk}"
+        assert rows[world.org.label][funds_column] == Decimal("0.00")
+        assert rows["某团"][funds_column] == Decimal("12345.67")
+        assert rows["某团"]["place_url"] == "/dashboard/?year=2017&org=regiment"
+
+    def test_leaf_organisation_breaks_down_by_team(self, client, world, small):
+        client.force_login(world.coordinator)
+
+        response = client.get(reverse("dashboard"), {"year": 2017, "org": "regiment"})
+
+        assert [row["place"] for row in response.context["table"].data.data] == [world.team_b.label]
 
     def test_breakdown_exports_csv(self, client, world, small):
         client.force_login(world.coordinator)
@@ -153,8 +164,8 @@ class TestDashboardFigures:
         response = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug, "_export": "csv"})
 
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert len(rows) == 3  # header and two teams
-        assert sorted(row[0] for row in rows[1:]) == sorted([world.team_a.label, world.team_b.label])
+        assert len(rows) == 3  # header, the division's own teams, the regiment
+        assert sorted(row[0] for row in rows[1:]) == sorted([world.org.label, "某团"])
 
     def test_village_dashboard_shows_household_coverage(self, client, world, small):
         client.force_login(world.leader_a)
@@ -177,7 +188,7 @@ class TestDashboardFigures:
         with CaptureQueriesContext(connection) as after:
             response = client.get(url)
 
-        assert len(response.context["table"].rows) == 7
+        assert response.context["cards"][2]["figure"].value == Decimal("12345.67") + 40
         assert len(after) == len(before)
 
 

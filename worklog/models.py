@@ -260,6 +260,15 @@ class Tally(TallyRow):
                 fields=["year", "month", "team", "village", "activity"], name="one_tally_per_key"
             ),
         ]
+        # Covering: a scope's year is read per team from the index alone (at 10 M
+        # entries the org dashboard's sums went from 945 ms to 79 ms in bench/findings.md).
+        indexes = [
+            models.Index(
+                fields=["year", "team"], name="tally_year_team",
+                include=["month", "activity", "entries", "participants", "sessions",
+                         "quantity", "funds", "household_visits"],
+            ),
+        ]
 
 
 class HouseholdTally(HouseholdTallyRow):
@@ -279,7 +288,13 @@ class HouseholdTally(HouseholdTallyRow):
                 name="one_household_tally_per_key",
             ),
         ]
-        indexes = [models.Index(fields=["year", "activity"], name="household_tally_year_activity")]
+        # Covering: a scope's distinct households of a year are an index-only scan.
+        indexes = [
+            models.Index(
+                fields=["year", "activity", "team"], name="household_tally_year_act_team",
+                include=["household", "visits"],
+            ),
+        ]
 
 
 class MonthLock(models.Model):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Sum, Value
+from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext as _
 
 from teams.models import Area, Organisation, Team, Village
@@ -182,13 +183,28 @@ def _tally_aggregates(indicators):
     return sums, distinct
 
 
+def _household_rows(scope, indicators):
+    """The scope's HouseholdTally rows that a distinct-households indicator can count:
+    restricted to those activities up front, not only inside each FILTER (at 10 M entries
+    this is the difference between reading every household row of the year and a few)."""
+    activity_ids = {
+        activity.pk
+        for ind in indicators if ind.measure == Measure.HOUSEHOLDS
+        for activity in ind.activities.all()
+    }
+    return HouseholdTally.objects.filter(
+        scope.entry_filter(), visits__gt=0, activity_id__in=activity_ids
+    ).order_by()
+
+
 def _as_totals(indicators, values):
     return [IndicatorTotal(ind, _value(ind, values.get(f"i{ind.pk}"))) for ind in indicators]
 
 
-def grouped_totals(scope, year, indicators, by=None):
+def grouped_totals(scope, year, indicators, by=None, by_expression=None):
     """Indicator totals from the tallies, per value of `by` ("month", "team_id",
-    "village_id") or overall (key None): {key: [IndicatorTotal, ...]}.
+    "village_id", or a name for `by_expression`) or overall (key None):
+    {key: [IndicatorTotal, ...]}.
 
     Two queries whatever the numbers of entries, teams or indicators: one over `Tally`
     and one over `HouseholdTally`, each indicator a filtered aggregate in them.
@@ -196,19 +212,30 @@ def grouped_totals(scope, year, indicators, by=None):
     year_range(year)
     sums, distinct = _tally_aggregates(indicators)
     results = {}
-    for model, aggregates, extra in (
-        (Tally, sums, {}),
-        (HouseholdTally, distinct, {"visits__gt": 0}),
+    for rows, aggregates in (
+        (Tally.objects.filter(scope.entry_filter()).order_by(), sums),
+        (_household_rows(scope, indicators), distinct),
     ):
         if not aggregates:
             continue
-        rows = model.objects.filter(scope.entry_filter(), year=year, **extra).order_by()
+        rows = rows.filter(year=year)
         if by is None:
             results.setdefault(None, {}).update(rows.aggregate(**aggregates))
         else:
+            if by_expression is not None:
+                rows = rows.annotate(**{by: by_expression})
             for row in rows.values(by).annotate(**aggregates):
                 results.setdefault(row[by], {}).update(row)
     return {key: _as_totals(indicators, values) for key, values in results.items()}
+
+
+def child_path(scope):
+    """For an organisation or area scope: an expression giving, for a tally row, the path
+    of the scope's child subtree it falls in (the scope's own path for rows right at it)."""
+    field = "team__organisation__path" if scope.kind == "org" else "village__area__path"
+    start = len(scope.obj.path)
+    rest = Substr(F(field), start + 1)
+    return Substr(F(field), 1, Value(start) + StrIndex(rest, Value("/")), output_field=CharField())
 
 
 def year_over_year(scope, year, indicators):
@@ -230,7 +257,7 @@ def year_over_year(scope, year, indicators):
             for key in sums:
                 totals[key] = (totals.get(key) or 0) + (row[key] or 0)
     if distinct:
-        rows = HouseholdTally.objects.filter(scope.entry_filter(), visits__gt=0).order_by()
+        rows = _household_rows(scope, indicators)
         for row in rows.filter(year__in=list(years)).values("year").annotate(**distinct):
             years[row["year"]].update(row)
         for row in rows.filter(year=year).values("month").annotate(**distinct):

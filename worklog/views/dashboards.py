@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Min
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from worklog.spreadsheets import SpreadsheetExport
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
+    child_path,
     grouped_totals,
     load_indicators,
     reported_year_totals,
@@ -69,7 +71,13 @@ def scope_for_request(request):
 
 
 def _years_with_data(scope):
-    years = set(Tally.objects.filter(scope.entry_filter()).values_list("year", flat=True).distinct())
+    """Years with tallies in the scope: one index probe per year (a skip scan), not a
+    read of every tally row of the scope."""
+    years, year = set(), Tally.objects.aggregate(first=Min("year"))["first"]
+    while year is not None:
+        if Tally.objects.filter(scope.entry_filter(), year=year).exists():
+            years.add(year)
+        year = Tally.objects.filter(year__gt=year).aggregate(first=Min("year"))["first"]
     return sorted(years | {timezone.localdate().year}, reverse=True)
 
 
@@ -115,25 +123,48 @@ class BreakdownTable(tables.Table):
         return str(value)
 
 
-def _breakdown(request, scope, year, indicators):
-    """The breakdown table: per team (organisation, team scopes) or village (area, village)."""
+BREAKDOWN_PER_PAGE = 50
+
+
+def _breakdown_places(scope):
+    """(group-by name, expression or None, {key: (kind, place)}-loader, label) of the
+    breakdown: an organisation or area with sub-units is broken down by its children (as
+    DHIS2 drills down its tree), otherwise by team or village."""
+    if scope.kind in ("org", "area") and type(scope.obj).objects.filter(parent=scope.obj).exists():
+        model = type(scope.obj)
+
+        def places(keys):
+            return {node.path: (scope.kind, node) for node in model.objects.filter(path__in=keys)}
+
+        return "child_path", child_path(scope), places, model._meta.verbose_name
     kind, by, model = (
         ("village", "village_id", Village) if scope.kind in ("area", "village") else ("team", "team_id", Team)
     )
-    grouped = grouped_totals(scope, year, indicators, by=by)
-    places = model.objects.in_bulk(list(grouped))
+
+    def places(keys):
+        return {pk: (kind, place) for pk, place in model.objects.in_bulk(list(keys)).items()}
+
+    return by, None, places, model._meta.verbose_name
+
+
+def _breakdown(request, scope, year, indicators):
+    """The breakdown table: one row per child organisation or area, team or village."""
+    by, expression, load_places, label = _breakdown_places(scope)
+    grouped = grouped_totals(scope, year, indicators, by=by, by_expression=expression)
+    places = load_places(grouped)
     rows = []
     for key, totals in grouped.items():
-        place = places.get(key)
-        if place is None:
+        if key not in places:
             continue
+        kind, place = places[key]
         row = {"place": place.label, "place_name": place.label,
                "place_url": reverse("dashboard") + "?" + urlencode({"year": year, kind: place.slug})}
         row.update({f"i{t.indicator.pk}": t.value for t in totals})
         rows.append(row)
     rows.sort(key=lambda row: row["place_name"])
-    table = BreakdownTable(rows, indicators=indicators, place_label=model._meta.verbose_name)
-    RequestConfig(request, paginate=False).configure(table)
+    table = BreakdownTable(rows, indicators=indicators, place_label=label)
+    paginate = {"per_page": BREAKDOWN_PER_PAGE} if request.GET.get("_export") is None else False
+    RequestConfig(request, paginate=paginate).configure(table)
     return table
 
 
