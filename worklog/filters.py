@@ -103,6 +103,10 @@ class FlagFilter(django_filters.Filter):
     field_class = forms.BooleanField
 
 
+# Filters the tallies can answer: totals of such a list come from them, not a recount.
+TALLY_FILTERS = {"year", "activity", "indicator", "team", "org", "village", "area"}
+
+
 class EntryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Text"),
@@ -193,6 +197,26 @@ class EntryFilter(django_filters.FilterSet):
     def filter_deleted(self, queryset, name, value):
         # Called with False too (False is not an "empty" value): live entries by default.
         return queryset.exclude(deleted_at=None) if value else queryset.live()
+
+    def tally_conditions(self):
+        """The filters as a Q object on tally rows, or None when a filter (text, dates,
+        author, household, deleted) reaches below what the tallies keep."""
+        data = self.form.cleaned_data
+        used = {name for name, value in data.items() if value not in (None, "", False) and not (
+            name == "activity" and not value)}
+        if used - TALLY_FILTERS:
+            return None
+        condition = Q()
+        if data.get("year"):
+            condition &= Q(year=data["year"])
+        for kind in SCOPE_LABELS:
+            if data.get(kind):
+                condition &= data[kind].entry_filter()
+        if data.get("activity"):
+            condition &= Q(activity__in=[activity.pk for activity in data["activity"]])
+        if data.get("indicator"):
+            condition &= Q(activity__in=data["indicator"].activities.all())
+        return condition
 
     @property
     def shows_deleted(self):

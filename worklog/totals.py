@@ -238,6 +238,16 @@ def child_path(scope):
     return Substr(F(field), 1, Value(start) + StrIndex(rest, Value("/")), output_field=CharField())
 
 
+def tally_totals(tallies, household_tallies, indicators):
+    """Indicator totals over querysets of `Tally` and `HouseholdTally` rows already narrowed
+    (to a user's teams, a year, activities): two queries."""
+    sums, distinct = _tally_aggregates(indicators)
+    values = tallies.order_by().aggregate(**sums) if sums else {}
+    if distinct:
+        values.update(household_tallies.filter(visits__gt=0).order_by().aggregate(**distinct))
+    return _as_totals(indicators, values)
+
+
 def year_over_year(scope, year, indicators):
     """(this year's totals, last year's, {month: this year's totals}) for a dashboard.
 

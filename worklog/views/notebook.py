@@ -9,26 +9,36 @@ from django_tables2 import RequestConfig
 from teams.access import can_import, visible_entries, writable_teams
 from worklog.figures import figures
 from worklog.filters import EntryFilter
-from worklog.models import Entry
+from worklog.models import Entry, HouseholdTally, Tally
 from worklog.spreadsheets import SpreadsheetExport
 from worklog.tables import (
     EXPORT_FORMATS,
     EntryExportTable,
     NotebookTable,
 )
-from worklog.totals import indicator_totals
+from worklog.totals import indicator_totals, load_indicators, tally_totals
 
 PER_PAGE = 50
 
 
-def _shown_totals(filterset, entries):
-    """The chosen indicator's total, or every non-zero one, over the filtered live entries."""
+def _shown_totals(request, filterset, entries):
+    """The chosen indicator's total, or every non-zero one, over the filtered live entries:
+    read from the tallies when the filters are ones they keep (scope, year, activities —
+    the dashboards' drill-downs), recounted from the entries otherwise."""
     if filterset.shows_deleted:
         return []  # deleted entries count towards nothing
     chosen = filterset.chosen_indicator
-    if chosen is not None:
-        return figures(indicator_totals(entries, [chosen]))
-    return figures(total for total in indicator_totals(entries) if total.value)
+    indicators = [chosen] if chosen is not None else load_indicators()
+    condition = filterset.tally_conditions()
+    if condition is not None:
+        totals = tally_totals(
+            visible_entries(request.user, Tally.objects.filter(condition)),
+            visible_entries(request.user, HouseholdTally.objects.filter(condition)),
+            indicators,
+        )
+    else:
+        totals = indicator_totals(entries, indicators)
+    return figures(total for total in totals if total.value or chosen is not None)
 
 
 def _export_filename(filterset, export_format):
@@ -68,7 +78,7 @@ def notebook(request):
             "filter": filterset,
             "table": table,
             "entry_count": table.paginator.count,
-            "totals": _shown_totals(filterset, entries) if valid else [],
+            "totals": _shown_totals(request, filterset, entries) if valid else [],
             "chips": filterset.active_filters(),
             "can_export": valid,
             "can_log": writable_teams(request.user).exists(),
