@@ -49,15 +49,19 @@ def led_teams(user):
 
 
 def coordinator_scopes(user):
+    """The user's coordinator scopes, read once per request (kept on the user object,
+    which lives as long as the request)."""
     if not user.is_authenticated:
         return []
-    return list(CoordinatorScope.objects.filter(user=user).select_related("organisation", "area"))
+    if not hasattr(user, "_coordinator_scopes"):
+        user._coordinator_scopes = list(
+            CoordinatorScope.objects.filter(user=user).select_related("organisation", "area")
+        )
+    return user._coordinator_scopes
 
 
 def is_coordinator(user):
-    return user.is_authenticated and (
-        user.is_superuser or CoordinatorScope.objects.filter(user=user).exists()
-    )
+    return user.is_authenticated and (user.is_superuser or bool(coordinator_scopes(user)))
 
 
 def _coordinated(scopes, team_prefix, village_prefix):
@@ -180,6 +184,9 @@ def can_see_scope(user, scope):
     return False
 
 
+PICKER_PLACES = 50
+
+
 def visible_scopes(user):
     """What the dashboard's scope picker offers: [(kind, object), ...], widest first."""
     if not user.is_authenticated:
@@ -196,6 +203,12 @@ def visible_scopes(user):
     villages = Village.objects.filter(
         Q(pk__in=teams.values("village")) | Q(area__in=areas)
     ).order_by("name")
+    if user.is_superuser or coordinator_scopes(user):
+        # A region's thousand teams make no picker: they are reached through the
+        # breakdown's links; a coordinator of a few teams still picks them here.
+        teams, villages = teams[: PICKER_PLACES + 1], villages[: PICKER_PLACES + 1]
+        teams = teams if len(teams) <= PICKER_PLACES else []
+        villages = villages if len(villages) <= PICKER_PLACES else []
     return (
         [("org", org) for org in organisations.order_by("path")]
         + [("area", area) for area in areas.order_by("path")]
