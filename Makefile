@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install demo-password clean
+.PHONY: run test install demo-password clean bench
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Scale benchmark on PostgreSQL (bench/README.md): its own database, server and clean-up.
+bench: install
+	$(BIN)/python bench/harness.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .hypothesis
