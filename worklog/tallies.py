@@ -13,8 +13,11 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
+from psycopg2.extras import execute_batch
 
 from worklog.models import Entry, HouseholdTally, Tally
+
+BATCH_SIZE = 2000
 
 TALLY_SUMS = ("entries", "participants", "sessions", "quantity", "funds", "household_visits")
 
@@ -62,23 +65,41 @@ TALLY_UPSERT = _upsert_sql(Tally, TALLY_KEY, list(TALLY_SUMS))
 HOUSEHOLD_UPSERT = _upsert_sql(HouseholdTally, HOUSEHOLD_KEY, ["visits"])
 
 
+def add_to_tallies(tally_rows, household_rows=()):
+    """Add rows of contributions to the tallies: the one way every writer (the notebook, the
+    import, the scale seed) changes them.
+
+    `tally_rows`: [year, month, team_id, village_id, activity_id, entries, participants,
+    sessions, quantity, funds, household_visits] each; `household_rows`: [year, month,
+    household_id, team_id, village_id, activity_id, visits] each. Amounts may be negative.
+    """
+    with connection.cursor() as cursor:
+        for sql, params in ((TALLY_UPSERT, tally_rows), (HOUSEHOLD_UPSERT, household_rows)):
+            params = list(params)
+            if not params:
+                continue
+            if len(params) > 1 and connection.vendor == "postgresql":
+                # psycopg2's executemany makes a round trip per row; this sends pages of them.
+                execute_batch(cursor.cursor, sql, params, page_size=BATCH_SIZE)
+            elif len(params) > 1:
+                cursor.executemany(sql, params)
+            else:
+                cursor.execute(sql, params[0])
+
+
 def apply_entry(snapshot, sign):
     """Add (sign=+1) or take out (sign=-1) one entry's contribution, if it counts."""
     if not snapshot.live:
         return
     s = snapshot
     year, month = s.date.year, s.date.month
-    with connection.cursor() as cursor:
-        cursor.execute(TALLY_UPSERT, [
-            year, month, s.team_id, s.village_id, s.activity_id,
-            sign, sign * s.participants, sign * s.sessions, sign * s.quantity,
-            sign * s.funds, sign * len(s.household_ids),
-        ])
-        if s.household_ids:
-            cursor.executemany(HOUSEHOLD_UPSERT, [
-                [year, month, household_id, s.team_id, s.village_id, s.activity_id, sign]
-                for household_id in s.household_ids
-            ])
+    add_to_tallies(
+        [[year, month, s.team_id, s.village_id, s.activity_id,
+          sign, sign * s.participants, sign * s.sessions, sign * s.quantity,
+          sign * s.funds, sign * len(s.household_ids)]],
+        [[year, month, household_id, s.team_id, s.village_id, s.activity_id, sign]
+         for household_id in s.household_ids],
+    )
 
 
 def apply_change(before, after):

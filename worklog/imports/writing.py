@@ -11,10 +11,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from psycopg2.extras import execute_batch
 
 from worklog.models import Entry
-from worklog.tallies import HOUSEHOLD_UPSERT, TALLY_UPSERT
+from worklog.tallies import add_to_tallies as add_tally_rows
 
 BATCH_SIZE = 2000
 CHANGE_REASON = "import"
@@ -123,12 +122,5 @@ def add_to_tallies(rows):
             sums[key][index] += amount
         for household_id in row.household_ids:
             visits[(*key[:2], household_id, *key[2:])] += 1
-    with connection.cursor() as cursor:
-        for sql, params in ((TALLY_UPSERT, [[*key, *values] for key, values in sums.items()]),
-                            (HOUSEHOLD_UPSERT, [[*key, count] for key, count in visits.items()])):
-            if connection.vendor == "postgresql":
-                # psycopg2's executemany makes a round trip per row; this sends pages of them.
-                execute_batch(cursor.cursor, sql, params, page_size=BATCH_SIZE)
-            else:
-                cursor.executemany(sql, params)
-
+    add_tally_rows([[*key, *values] for key, values in sums.items()],
+                   [[*key, count] for key, count in visits.items()])
