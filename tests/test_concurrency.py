@@ -112,3 +112,35 @@ def test_tallies_stay_exact_under_eight_concurrent_writers(world_with_visits):
     assert Entry.objects.count() == 80
     assert totals == {"visits": 80, "people": 240}
     assert tallies.differences() == []
+
+
+def test_households_reached_stay_exact_when_two_teams_visit_the_same_homes_at_once(world_with_visits):
+    """Two teams of the division (one from its regiment) work the same village: each logs
+    visits to the same three homes in different months at the same moment. The division
+    reached three households, once each, and the roll-ups equal a recount."""
+    from tests.factories import IndicatorFactory, TeamFactory
+    from worklog import tallies
+    from worklog.services import entry_create
+    from worklog.totals import Scope, year_over_year
+    from worklog.totals import load_indicators as indicators
+
+    world, visit, home = world_with_visits
+    homes = [home, HouseholdFactory(village=world.village_a), HouseholdFactory(village=world.village_a)]
+    IndicatorFactory(code="visited", measure="households", activities=[visit])
+    second = TeamFactory(organisation=world.team_b.organisation, village=world.village_a, slug="team-c")
+    year = timezone.localdate().year
+
+    def writer(team, month):
+        def write():
+            for round_ in range(6):
+                entry_create(uuid=uuid.uuid4(), team=team, author=None,
+                             date=timezone.localdate().replace(month=month, day=1 + round_),
+                             activity=visit, households=homes[round_ % 3:] or homes, participants=1)
+        return write
+
+    run_together(writer(world.team_a, 3), writer(second, 4), writer(world.team_a, 5), writer(second, 3))
+
+    this_year, _last, months = year_over_year(Scope("org", world.org), year, indicators())
+    assert {t.code: t.value for t in this_year} == {"visited": 3}
+    assert {month: totals[0].value for month, totals in months.items()} == {3: 3, 4: 3, 5: 3}
+    assert tallies.differences() == []

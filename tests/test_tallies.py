@@ -22,6 +22,7 @@ from worklog.services import (
 from worklog.totals import (
     IndicatorTotal,
     Scope,
+    grouped_totals,
     indicator_totals,
     load_indicators,
     recount_year_totals,
@@ -35,7 +36,7 @@ YEARS = (2017, 2018)
 operation = st.one_of(
     st.tuples(
         st.just("create"),
-        st.integers(0, 2),  # team
+        st.integers(0, 3),  # team
         st.integers(0, 2),  # activity
         st.sampled_from(YEARS),
         st.integers(1, 12),
@@ -67,13 +68,20 @@ class TalliesEqualRecounts(TestCase):
             ))
             for number in range(4):
                 Household.objects.create(village=village, house_number=str(number), head_name="户主")
+        # A second team in the first village, from the sub-organisation: the same households
+        # reached by two teams of the division count once in its distinct households.
+        cls.teams.append(Team.objects.create(
+            name="队3", slug="t3", organisation=regiment, village=cls.teams[0].village,
+            starts_on=datetime.date(2017, 1, 1),
+        ))
         cls.activities = [
             Activity.objects.create(code=code, name=code) for code in ("visit", "training", "project")
         ]
         visit, training, project = cls.activities
         for code, measure, activities in [
             ("entries", "entries", [visit, training]), ("visits", "household_visits", [visit]),
-            ("households", "households", [visit, training]), ("people", "participants", [training]),
+            ("households", "households", [visit, training]), ("visited", "households", [visit]),
+            ("trained", "households", [training]), ("people", "participants", [training]),
             ("sessions", "sessions", [training]), ("quantity", "quantity", [project]),
             ("funds", "funds", [project]),
         ]:
@@ -125,6 +133,7 @@ class TalliesEqualRecounts(TestCase):
                 assert from_tallies == recounted, (scope, year)
         assert tallies.differences() == []
         self.assert_dashboard_figures_equal_recounts()
+        self.assert_breakdowns_equal_recounts()
 
     def assert_dashboard_figures_equal_recounts(self):
         indicators = load_indicators()
@@ -132,12 +141,25 @@ class TalliesEqualRecounts(TestCase):
             this, last, months = year_over_year(scope, 2018, indicators)
             assert this == recount_year_totals(scope, 2018, indicators)
             assert last == recount_year_totals(scope, 2017, indicators)
-        everything = Scope("all")
-        _this, _last, months = year_over_year(everything, 2018, indicators)
-        for month in range(1, 13):
-            recounted = indicator_totals(scope_entries(everything, 2018).filter(date__month=month), indicators)
-            shown = months.get(month) or [IndicatorTotal(t.indicator, 0 * t.value) for t in recounted]
-            assert [t.value for t in shown] == [t.value for t in recounted], month
+        for scope in [Scope("all")] + [scope for scope in self.scopes if scope.kind == "org"]:
+            _this, _last, months = year_over_year(scope, 2018, indicators)
+            for month in range(1, 13):
+                recounted = indicator_totals(scope_entries(scope, 2018).filter(date__month=month), indicators)
+                shown = months.get(month) or [IndicatorTotal(t.indicator, 0 * t.value) for t in recounted]
+                assert [t.value for t in shown] == [t.value for t in recounted], (scope, month)
+
+    def assert_breakdowns_equal_recounts(self):
+        """An organisation's breakdown: each sub-organisation's subtree, and its own teams."""
+        indicators = load_indicators()
+        for scope in [scope for scope in self.scopes if scope.kind == "org"]:
+            shown = grouped_totals(scope, 2018, indicators, by="child")
+            for path, totals in shown.items():
+                entries = scope_entries(Scope("all"), 2018)
+                if path == scope.obj.path:
+                    entries = entries.filter(team__organisation=scope.obj)
+                else:
+                    entries = entries.filter(team__organisation__path__startswith=path)
+                assert totals == indicator_totals(entries, indicators), (scope, path)
 
 
 class VerifyCommand(TestCase):

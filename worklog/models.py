@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from teams.models import BilingualName, Household, Team, Village
+from teams.models import BilingualName, Household, Organisation, Team, Village
 
 
 class Measure(models.TextChoices):
@@ -210,7 +210,21 @@ class Entry(models.Model):
         return self.title or f"{self.activity} {self.date:%Y-%m-%d}"
 
 
-class TallyRow(models.Model):
+class TallySums(models.Model):
+    """The additive sums a tally keeps of live entries."""
+
+    entries = models.BigIntegerField(default=0)
+    participants = models.BigIntegerField(default=0)
+    sessions = models.BigIntegerField(default=0)
+    quantity = models.BigIntegerField(default=0)
+    funds = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    household_visits = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class TallyRow(TallySums):
     """Sums of live entries for one (year, month, team, village, activity)."""
 
     year = models.PositiveSmallIntegerField()
@@ -218,12 +232,6 @@ class TallyRow(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
     village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
-    entries = models.BigIntegerField(default=0)
-    participants = models.BigIntegerField(default=0)
-    sessions = models.BigIntegerField(default=0)
-    quantity = models.BigIntegerField(default=0)
-    funds = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    household_visits = models.BigIntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -267,6 +275,55 @@ class Tally(TallyRow):
                 fields=["year", "team"], name="tally_year_team",
                 include=["month", "activity", "entries", "participants", "sessions",
                          "quantity", "funds", "household_visits"],
+            ),
+        ]
+
+
+class OrgTally(TallySums):
+    """The sums of `Tally` added up over one organisation's own teams (not its
+    sub-organisations') for one (year, month, activity).
+
+    Kept in the same transaction as `Tally` (worklog.tallies.add_to_tallies), so an
+    organisation's dashboard reads a few rows per sub-organisation, month and activity
+    whatever the number of teams and entries.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("organisation tally")
+        verbose_name_plural = _("organisation tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "organisation", "activity"], name="one_org_tally_per_key"
+            ),
+        ]
+
+
+class OrgReach(models.Model):
+    """How many distinct households the teams of one organisation and its sub-organisations
+    reached with one activity in a month (`month` 1–12) or in the whole year (`month` 0).
+
+    Distinct households do not add up over months or sub-organisations, so each ancestor
+    keeps its own count; it is kept for the activities that a distinct-households
+    indicator counts, in the transaction of every change (worklog.tallies).
+    """
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    households = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("households reached")
+        verbose_name_plural = _("households reached")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "organisation", "activity"], name="one_org_reach_per_key"
             ),
         ]
 

@@ -1,12 +1,14 @@
-"""Keeping `Tally` and `HouseholdTally` exact: applied in the transaction of every entry
-change, rebuilt from raw entries in bulk, and verified against a recount.
+"""Keeping `Tally`, `HouseholdTally` and `OrgTally` exact: applied in the transaction of
+every entry change, rebuilt from raw entries in bulk, and verified against a recount.
 
 An entry counts in the tallies while it is live. A change is "take the old values out,
 put the new ones in": `apply_entry(snapshot, -1)` then `apply_entry(snapshot, +1)`.
 Each step is one `INSERT … ON CONFLICT DO UPDATE` adding to the row, which is atomic on
-PostgreSQL and SQLite alike, so concurrent writers never lose an increment.
+PostgreSQL and SQLite alike, so concurrent writers never lose an increment. `OrgTally`
+adds the same amounts up per organisation (of the team): one more upsert per change.
 """
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,7 +17,8 @@ from django.db.models import Count, F, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 from psycopg2.extras import execute_batch
 
-from worklog.models import Entry, HouseholdTally, Tally
+from teams.models import Household, Organisation, Team
+from worklog.models import Entry, HouseholdTally, Indicator, Measure, OrgReach, OrgTally, Tally
 
 BATCH_SIZE = 2000
 
@@ -61,8 +64,31 @@ def _upsert_sql(model, key_fields, sum_fields):
 
 TALLY_KEY = ["year", "month", "team_id", "village_id", "activity_id"]
 HOUSEHOLD_KEY = ["year", "month", "household_id", "team_id", "village_id", "activity_id"]
+ORG_KEY = ["year", "month", "organisation_id", "activity_id"]
 TALLY_UPSERT = _upsert_sql(Tally, TALLY_KEY, list(TALLY_SUMS))
 HOUSEHOLD_UPSERT = _upsert_sql(HouseholdTally, HOUSEHOLD_KEY, ["visits"])
+
+
+def _org_upsert_sql(rows):
+    """Tally rows (TALLY_KEY + TALLY_SUMS) added up per organisation of their team, in key
+    order (so concurrent writers take the row locks in one order), into `OrgTally`."""
+    table = OrgTally._meta.db_table
+    columns = TALLY_KEY + list(TALLY_SUMS)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * rows)
+    sums = ", ".join(f"SUM(v.{name})" for name in TALLY_SUMS)
+    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in TALLY_SUMS)
+    return (
+        f"WITH v ({', '.join(columns)}) AS (VALUES {values}) "
+        f"INSERT INTO {table} ({', '.join(ORG_KEY + list(TALLY_SUMS))}) "
+        f"SELECT v.year, v.month, team.organisation_id, v.activity_id, {sums} "
+        f"FROM v JOIN teams_team team ON team.id = v.team_id WHERE 1 = 1 "
+        f"GROUP BY v.year, v.month, team.organisation_id, v.activity_id "
+        f"ORDER BY v.year, v.month, team.organisation_id, v.activity_id "
+        f"ON CONFLICT ({', '.join(ORG_KEY)}) DO UPDATE SET {updates}"
+    )
+
+
+ORG_ROWS_PER_STATEMENT = 500
 
 
 def add_to_tallies(tally_rows, household_rows=()):
@@ -72,28 +98,106 @@ def add_to_tallies(tally_rows, household_rows=()):
     `tally_rows`: [year, month, team_id, village_id, activity_id, entries, participants,
     sessions, quantity, funds, household_visits] each; `household_rows`: [year, month,
     household_id, team_id, village_id, activity_id, visits] each. Amounts may be negative.
+    The organisation roll-up goes last: its rows are the ones many teams share, so they
+    are locked for the shortest time.
     """
+    tally_rows, household_rows = sorted(map(list, tally_rows)), sorted(map(list, household_rows))
+    reach = Reach(household_rows)
     with connection.cursor() as cursor:
         for sql, params in ((TALLY_UPSERT, tally_rows), (HOUSEHOLD_UPSERT, household_rows)):
-            params = list(params)
-            if not params:
-                continue
             if len(params) > 1 and connection.vendor == "postgresql":
                 # psycopg2's executemany makes a round trip per row; this sends pages of them.
                 execute_batch(cursor.cursor, sql, params, page_size=BATCH_SIZE)
             elif len(params) > 1:
                 cursor.executemany(sql, params)
-            else:
+            elif params:
                 cursor.execute(sql, params[0])
+        for start in range(0, len(tally_rows), ORG_ROWS_PER_STATEMENT):
+            chunk = tally_rows[start:start + ORG_ROWS_PER_STATEMENT]
+            cursor.execute(_org_upsert_sql(len(chunk)), [value for row in chunk for value in row])
+        reach.write(cursor)
 
 
-def apply_entry(snapshot, sign):
-    """Add (sign=+1) or take out (sign=-1) one entry's contribution, if it counts."""
-    if not snapshot.live:
-        return
+REACH_KEY = ["year", "month", "organisation_id", "activity_id"]
+REACH_UPSERT = _upsert_sql(OrgReach, REACH_KEY, ["households"])
+
+
+def reach_activity_ids():
+    """The activities whose distinct households `OrgReach` keeps: those a distinct-households
+    indicator counts."""
+    through = Indicator.activities.through.objects
+    return set(through.filter(indicator__measure=Measure.HOUSEHOLDS).values_list("activity_id", flat=True))
+
+
+def ancestor_paths(path):
+    """"a/b/c/" -> ["a/", "a/b/", "a/b/c/"]."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
+
+
+class Reach:
+    """The change that household rows make to `OrgReach`: which (year, month or 0,
+    organisation, activity) gain or lose a distinct household.
+
+    Made before the household rows are added (it reads the households' rows as they stand,
+    with the households locked against concurrent changes on PostgreSQL), written after.
+    """
+
+    def __init__(self, household_rows):
+        self.changes = {}
+        activity_ids = {row[5] for row in household_rows}
+        counted = reach_activity_ids() & activity_ids if activity_ids else set()
+        rows = [row for row in household_rows if row[5] in counted]
+        if not rows:
+            return
+        household_ids = sorted({row[2] for row in rows})
+        list(Household.objects.select_for_update().filter(pk__in=household_ids).order_by("pk")
+             .values_list("pk", flat=True))
+        before = Counter({
+            (year, month, household, team, village, activity): visits
+            for year, month, household, team, village, activity, visits in HouseholdTally.objects.filter(
+                household_id__in=household_ids, year__in={row[0] for row in rows},
+                activity_id__in=counted, visits__gt=0,
+            ).values_list(*HOUSEHOLD_KEY, "visits")
+        })
+        after = before.copy()
+        for *key, visits in rows:
+            after[tuple(key)] += visits
+        team_ids = {key[3] for key in after}
+        paths = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "organisation__path"))
+        ancestors = {team: ancestor_paths(path) for team, path in paths.items()}
+        org_ids = dict(Organisation.objects.filter(
+            path__in={p for chain in ancestors.values() for p in chain}).values_list("path", "pk"))
+        groups = {(row[0], row[2], row[5]) for row in rows}
+
+        def reached(state):
+            keys = set()
+            for (year, month, household, team, _village, activity), visits in state.items():
+                if visits > 0 and (year, household, activity) in groups:
+                    for path in ancestors[team]:
+                        keys.add((year, month, org_ids[path], activity, household))
+                        keys.add((year, 0, org_ids[path], activity, household))
+            return keys
+
+        was, now = reached(before), reached(after)
+        changes = defaultdict(int)
+        for keys, sign in ((now - was, 1), (was - now, -1)):
+            for *reach_key, _household in keys:
+                changes[tuple(reach_key)] += sign
+        self.changes = {key: n for key, n in changes.items() if n}
+
+    def write(self, cursor):
+        if self.changes:
+            cursor.executemany(REACH_UPSERT, [[*key, n] for key, n in sorted(self.changes.items())])
+
+
+def _contribution(snapshot, sign):
+    """(tally rows, household rows) adding (+1) or taking out (-1) one entry, if it counts."""
     s = snapshot
+    if not s.live:
+        return [], []
     year, month = s.date.year, s.date.month
-    add_to_tallies(
+    return (
         [[year, month, s.team_id, s.village_id, s.activity_id,
           sign, sign * s.participants, sign * s.sessions, sign * s.quantity,
           sign * s.funds, sign * len(s.household_ids)]],
@@ -102,12 +206,18 @@ def apply_entry(snapshot, sign):
     )
 
 
+def apply_entry(snapshot, sign):
+    """Add (sign=+1) or take out (sign=-1) one entry's contribution, if it counts."""
+    add_to_tallies(*_contribution(snapshot, sign))
+
+
 def apply_change(before, after):
-    """Move the tallies from an entry's old state to its new one."""
+    """Move the tallies from an entry's old state to its new one, in one go (rows in key
+    order, so two changes never wait for each other's locks in a circle)."""
     if before == after:
         return
-    apply_entry(before, -1)
-    apply_entry(after, +1)
+    (out_rows, out_households), (in_rows, in_households) = _contribution(before, -1), _contribution(after, +1)
+    add_to_tallies(out_rows + in_rows, out_households + in_households)
 
 
 def recount(entries=None):
@@ -167,20 +277,136 @@ def stored():
     return tallies, households
 
 
+def _org_recount(tallies):
+    """OrgTally as the tally rows `tallies` ({TALLY_KEY: sums}) add up per organisation."""
+    organisation_of = dict(Team.objects.values_list("pk", "organisation_id"))
+    org_tallies = {}
+    for (year, month, team_id, _village_id, activity_id), values in tallies.items():
+        sums = org_tallies.setdefault((year, month, organisation_of[team_id], activity_id),
+                                      dict.fromkeys(TALLY_SUMS, 0))
+        for name in TALLY_SUMS:
+            sums[name] += values[name]
+    return {key: sums for key, sums in org_tallies.items() if any(sums.values())}
+
+
+def _org_stored():
+    org_tallies = {}
+    for row in OrgTally.objects.values(*ORG_KEY, *TALLY_SUMS):
+        values = {name: row[name] for name in TALLY_SUMS}
+        if any(values.values()):
+            values["funds"] = Decimal(values["funds"]).quantize(Decimal("0.01"))
+            org_tallies[tuple(row[name] for name in ORG_KEY)] = values
+    return org_tallies
+
+
+def _reach_recount(households):
+    """OrgReach as the household tallies `households` ({HOUSEHOLD_KEY: visits}) give it."""
+    counted = reach_activity_ids()
+    chain = {team: ancestor_paths(path)
+             for team, path in Team.objects.values_list("pk", "organisation__path")}
+    org_ids = dict(Organisation.objects.values_list("path", "pk"))
+    reached = defaultdict(set)
+    for (year, month, household, team, _village, activity), visits in households.items():
+        if visits > 0 and activity in counted:
+            for path in chain[team]:
+                reached[(year, month, org_ids[path], activity)].add(household)
+                reached[(year, 0, org_ids[path], activity)].add(household)
+    return {key: len(ids) for key, ids in reached.items()}
+
+
+def _reach_stored():
+    return {tuple(row[:4]): row[4] for row in OrgReach.objects.filter(households__gt=0)
+            .values_list(*REACH_KEY, "households")}
+
+
 def differences():
     """Where stored tallies and a recount disagree, as readable lines (empty when exact)."""
     expected_tallies, expected_households = recount()
     actual_tallies, actual_households = stored()
     lines = []
-    for key in sorted(set(expected_tallies) | set(actual_tallies), key=str):
-        want, have = expected_tallies.get(key), actual_tallies.get(key)
-        if want != have:
-            lines.append(f"tally {dict(zip(TALLY_KEY, key))}: recount {want}, stored {have}")
-    for key in sorted(set(expected_households) | set(actual_households), key=str):
-        want, have = expected_households.get(key, 0), actual_households.get(key, 0)
-        if want != have:
-            lines.append(f"household tally {dict(zip(HOUSEHOLD_KEY, key))}: recount {want}, stored {have}")
+    for name, key_fields, expected, actual, zero in (
+        ("tally", TALLY_KEY, expected_tallies, actual_tallies, None),
+        ("household tally", HOUSEHOLD_KEY, expected_households, actual_households, 0),
+        ("organisation tally", ORG_KEY, _org_recount(expected_tallies), _org_stored(), None),
+        ("households reached", REACH_KEY, _reach_recount(expected_households), _reach_stored(), 0),
+    ):
+        for key in sorted(set(expected) | set(actual), key=str):
+            want, have = expected.get(key, zero), actual.get(key, zero)
+            if want != have:
+                lines.append(f"{name} {dict(zip(key_fields, key))}: recount {want}, stored {have}")
     return lines
+
+
+ORG_RECOUNT = f"""
+INSERT INTO {OrgTally._meta.db_table} ({", ".join(ORG_KEY + list(TALLY_SUMS))})
+SELECT tally.year, tally.month, team.organisation_id, tally.activity_id,
+       {", ".join(f"SUM(tally.{name})" for name in TALLY_SUMS)}
+FROM {Tally._meta.db_table} tally JOIN teams_team team ON team.id = tally.team_id
+WHERE {{where}}
+GROUP BY tally.year, tally.month, team.organisation_id, tally.activity_id
+"""
+
+
+def recount_org_tallies(organisation_ids=None):
+    """Recompute `OrgTally` from `Tally`, for some organisations (after a team moved between
+    them) or all. On PostgreSQL the roll-up is locked against writers meanwhile: entry
+    changes still in flight finish first, later ones wait and then add to the new rows."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {OrgTally._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        rows = OrgTally.objects.all()
+        if organisation_ids is None:
+            cursor.execute(f"DELETE FROM {OrgTally._meta.db_table}")
+            cursor.execute(ORG_RECOUNT.format(where="1 = 1"))
+        else:
+            ids = sorted(set(organisation_ids))
+            rows.filter(organisation_id__in=ids).delete()
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(ORG_RECOUNT.format(where=f"team.organisation_id IN ({marks})"), ids)
+
+
+REACH_RECOUNT = f"""
+INSERT INTO {OrgReach._meta.db_table} (year, month, organisation_id, activity_id, households)
+SELECT ht.year, {{month}}, ancestor.id, ht.activity_id, COUNT(DISTINCT ht.household_id)
+FROM {HouseholdTally._meta.db_table} ht
+JOIN teams_team team ON team.id = ht.team_id
+JOIN teams_organisation org ON org.id = team.organisation_id
+JOIN teams_organisation ancestor ON substr(org.path, 1, length(ancestor.path)) = ancestor.path
+WHERE ht.visits > 0 AND ht.activity_id IN ({{activities}}) AND {{where}}
+GROUP BY ht.year, {{group}}ancestor.id, ht.activity_id
+"""
+
+
+def recount_reach(organisation_ids=None, activity_ids=None):
+    """Recompute `OrgReach` from `HouseholdTally` for some organisations and activities, or
+    all of them (locked against writers meanwhile on PostgreSQL, like recount_org_tallies)."""
+    stale = OrgReach.objects.all()  # all activities: those no longer counted go too
+    if activity_ids is None:
+        activity_ids = reach_activity_ids()
+    else:
+        stale = stale.filter(activity_id__in=activity_ids)
+    activity_ids = sorted(activity_ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {OrgReach._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        where, params = "1 = 1", []
+        if organisation_ids is not None:
+            ids = sorted(set(organisation_ids))
+            stale = stale.filter(organisation_id__in=ids)
+            where, params = f"ancestor.id IN ({', '.join(['%s'] * len(ids))})", ids
+        stale.delete()
+        if not activity_ids or (organisation_ids is not None and not params):
+            return
+        activities = ", ".join(["%s"] * len(activity_ids))
+        for month, group in (("ht.month", "ht.month, "), ("0", "")):
+            cursor.execute(REACH_RECOUNT.format(month=month, group=group, activities=activities,
+                                                where=where), [*activity_ids, *params])
+
+
+def _organisation_chain_ids(*organisation_ids):
+    paths = Organisation.objects.filter(pk__in=organisation_ids).values_list("path", flat=True)
+    prefixes = {prefix for path in paths for prefix in ancestor_paths(path)}
+    return list(Organisation.objects.filter(path__in=prefixes).values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -198,4 +424,45 @@ def rebuild():
          for key, visits in households.items()),
         batch_size=5000,
     )
+    recount_org_tallies()
+    recount_reach()
     return len(tallies), len(households)
+
+
+def team_moving(team):
+    """Before a team is saved: remember the organisation it belongs to now."""
+    team._organisation_before = (
+        Team.objects.filter(pk=team.pk).values_list("organisation_id", flat=True).first()
+        if team.pk else None
+    )
+
+
+def team_moved(team):
+    """After a team is saved: if it changed organisation, recount both organisations'
+    roll-ups once the move is committed (its tallies now add up under the new one)."""
+    before = getattr(team, "_organisation_before", None)
+    if before is not None and before != team.organisation_id:
+        moved = (before, team.organisation_id)
+
+        def recount():
+            recount_org_tallies(moved)
+            recount_reach(_organisation_chain_ids(*moved))
+
+        transaction.on_commit(recount)
+
+
+def indicator_changing(indicator):
+    """Before an indicator is saved: remember whether it counted distinct households."""
+    indicator._measure_before = (
+        Indicator.objects.filter(pk=indicator.pk).values_list("measure", flat=True).first()
+        if indicator.pk else None
+    )
+
+
+def indicator_changed(indicator):
+    """After a distinct-households indicator changed (its measure or activities): once
+    committed, recount the households reached for the activities now counted."""
+    measures = {getattr(indicator, "measure", Measure.HOUSEHOLDS),  # an Activity, from its side
+                getattr(indicator, "_measure_before", None)}
+    if Measure.HOUSEHOLDS in measures:
+        transaction.on_commit(recount_reach)

@@ -23,6 +23,8 @@ from worklog.models import (
     Indicator,
     LockedTeamMonth,
     Measure,
+    OrgReach,
+    OrgTally,
     ReportedHouseholdTally,
     ReportedTally,
     Tally,
@@ -91,6 +93,26 @@ class Scope:
     @property
     def obj_path(self):
         return getattr(self.obj, "path", None)
+
+    @property
+    def sums_by_organisation(self):
+        """Whether the scope's sums can be read from the organisations' roll-up."""
+        return self.kind in ("org", "all")
+
+    def sum_rows(self):
+        """The tally rows whose sums are the scope's: `OrgTally` for an organisation (a few
+        rows per sub-organisation whatever the number of teams), `Tally` otherwise."""
+        if self.kind == "org":
+            return OrgTally.objects.filter(organisation__path__startswith=self.obj_path).order_by()
+        if self.kind == "all":
+            return OrgTally.objects.order_by()
+        return Tally.objects.filter(self.entry_filter()).order_by()
+
+    def child_path_field(self, rows):
+        """The path, for rows of `rows`' model, that a breakdown by child node groups on."""
+        if self.kind == "area":
+            return "village__area__path"
+        return "organisation__path" if rows.model is OrgTally else "team__organisation__path"
 
 
 def resolve_scope(kind=None, slug=None):
@@ -169,27 +191,41 @@ def year_totals(scope, year, indicators=None):
     return grouped.get(None) or [IndicatorTotal(ind, _zero(ind)) for ind in indicators]
 
 
-def _tally_aggregates(indicators):
-    """Each indicator as a filtered aggregate: sums over `Tally`, distinct households over
-    `HouseholdTally`."""
-    sums, distinct = {}, {}
+def _tally_aggregates(indicators, reach=()):
+    """Each indicator as a filtered aggregate: sums over `Tally` (or `OrgTally`), distinct
+    households over `HouseholdTally`, and for the indicators in `reach` the households
+    reached over `OrgReach`."""
+    sums, distinct, reached = {}, {}, {}
     for ind in indicators:
-        only_its = Q(activity_id__in=[activity.pk for activity in ind.activities.all()])
+        ids = [activity.pk for activity in ind.activities.all()]
+        only_its = Q(activity_id__in=ids)
         field = TALLY_FIELDS.get(ind.measure)
         if field:
             sums[f"i{ind.pk}"] = Sum(field, filter=only_its)
+        elif ind in reach:
+            reached[f"i{ind.pk}"] = Sum("households", filter=only_its)
         elif ind.measure == Measure.HOUSEHOLDS:
             distinct[f"i{ind.pk}"] = Count("household_id", distinct=True, filter=only_its)
-    return sums, distinct
+    return sums, distinct, reached
 
 
-def _household_rows(scope, indicators):
+def _reach_indicators(scope, indicators):
+    """The distinct-households indicators whose totals for the scope `OrgReach` keeps: for an
+    organisation, those counting one activity (households reached with several activities
+    are a union, which per-activity counts cannot give)."""
+    if scope.kind != "org":
+        return []
+    return [ind for ind in indicators
+            if ind.measure == Measure.HOUSEHOLDS and len(ind.activities.all()) == 1]
+
+
+def _household_rows(scope, indicators, skip=()):
     """The scope's HouseholdTally rows that a distinct-households indicator can count:
     restricted to those activities up front, not only inside each FILTER (at 10 M entries
     this is the difference between reading every household row of the year and a few)."""
     activity_ids = {
         activity.pk
-        for ind in indicators if ind.measure == Measure.HOUSEHOLDS
+        for ind in indicators if ind.measure == Measure.HOUSEHOLDS and ind not in skip
         for activity in ind.activities.all()
     }
     return HouseholdTally.objects.filter(
@@ -201,38 +237,62 @@ def _as_totals(indicators, values):
     return [IndicatorTotal(ind, _value(ind, values.get(f"i{ind.pk}"))) for ind in indicators]
 
 
-def grouped_totals(scope, year, indicators, by=None, by_expression=None):
+def grouped_totals(scope, year, indicators, by=None):
     """Indicator totals from the tallies, per value of `by` ("month", "team_id",
-    "village_id", or a name for `by_expression`) or overall (key None):
-    {key: [IndicatorTotal, ...]}.
+    "village_id", or "child": the path of the organisation's or area's child subtree) or
+    overall (key None): {key: [IndicatorTotal, ...]}.
 
-    Two queries whatever the numbers of entries, teams or indicators: one over `Tally`
-    and one over `HouseholdTally`, each indicator a filtered aggregate in them.
+    A few queries whatever the numbers of entries, teams or indicators: the sums over
+    `OrgTally` where the scope and `by` allow, else `Tally`; the distinct households over
+    `OrgReach` where it keeps them, else `HouseholdTally`; each indicator a filtered
+    aggregate in them.
     """
     year_range(year)
-    sums, distinct = _tally_aggregates(indicators)
+    by_team = by in ("team_id", "village_id")
+    reach = [] if by_team else _reach_indicators(scope, indicators)
+    sums, distinct, reached = _tally_aggregates(indicators, reach)
+    sum_rows = Tally.objects.filter(scope.entry_filter()).order_by() if by_team else scope.sum_rows()
+    household_rows = _household_rows(scope, indicators, skip=reach)
+    if by == "child" and reached and Team.objects.filter(organisation=scope.obj).exists():
+        # The teams right at the organisation: not a sub-organisation, so not in OrgReach.
+        own = Q(team__organisation=scope.obj) & Q(activity_id__in=[a.pk for i in reach for a in i.activities.all()])
+        household_rows = household_rows | HouseholdTally.objects.filter(own, visits__gt=0)
+        distinct.update(_tally_aggregates(reach)[1])
     results = {}
-    for rows, aggregates in (
-        (Tally.objects.filter(scope.entry_filter()).order_by(), sums),
-        (_household_rows(scope, indicators), distinct),
-    ):
+    for rows, aggregates in ((sum_rows, sums), (household_rows, distinct),
+                             (_reach_rows(scope, by), reached)):
         if not aggregates:
             continue
         rows = rows.filter(year=year)
         if by is None:
             results.setdefault(None, {}).update(rows.aggregate(**aggregates))
-        else:
-            if by_expression is not None:
-                rows = rows.annotate(**{by: by_expression})
-            for row in rows.values(by).annotate(**aggregates):
-                results.setdefault(row[by], {}).update(row)
+            continue
+        if by == "child":
+            field = "organisation__path" if rows.model is OrgReach else scope.child_path_field(rows)
+            rows = rows.annotate(child=child_path(scope, field))
+        for row in rows.values(by).annotate(**aggregates):
+            values = results.setdefault(row[by], {})
+            values.update({key: value for key, value in row.items() if value is not None or key not in values})
     return {key: _as_totals(indicators, values) for key, values in results.items()}
 
 
-def child_path(scope):
-    """For an organisation or area scope: an expression giving, for a tally row, the path
-    of the scope's child subtree it falls in (the scope's own path for rows right at it)."""
-    field = "team__organisation__path" if scope.kind == "org" else "village__area__path"
+def _reach_rows(scope, by=None):
+    """OrgReach rows of an organisation scope: its own for the year, month by month, or its
+    children's for a breakdown."""
+    if scope.kind != "org":
+        return OrgReach.objects.none()
+    rows = OrgReach.objects.order_by()
+    if by == "child":
+        return rows.filter(month=0, organisation__parent=scope.obj)
+    if by == "month":
+        return rows.filter(month__gt=0, organisation=scope.obj)
+    return rows.filter(month=0, organisation=scope.obj)
+
+
+def child_path(scope, field):
+    """For an organisation or area scope: an expression giving, from a row's `field` (a
+    path), the path of the scope's child subtree it falls in (the scope's own path for rows
+    right at it)."""
     start = len(scope.obj.path)
     rest = Substr(F(field), start + 1)
     return Substr(F(field), 1, Value(start) + StrIndex(rest, Value("/")), output_field=CharField())
@@ -241,7 +301,7 @@ def child_path(scope):
 def tally_totals(tallies, household_tallies, indicators):
     """Indicator totals over querysets of `Tally` and `HouseholdTally` rows already narrowed
     (to a user's teams, a year, activities): two queries."""
-    sums, distinct = _tally_aggregates(indicators)
+    sums, distinct, _reached = _tally_aggregates(indicators)
     values = tallies.order_by().aggregate(**sums) if sums else {}
     if distinct:
         values.update(household_tallies.filter(visits__gt=0).order_by().aggregate(**distinct))
@@ -255,22 +315,28 @@ def year_over_year(scope, year, indicators):
     distinct households per year and per month, which do not add up.
     """
     year_range(year)
-    sums, distinct = _tally_aggregates(indicators)
+    reach = _reach_indicators(scope, indicators)
+    sums, distinct, reached = _tally_aggregates(indicators, reach)
     years = {year - 1: {}, year: {}}
     months = {}
     if sums:
-        rows = Tally.objects.filter(scope.entry_filter(), year__in=list(years)).order_by()
+        rows = scope.sum_rows().filter(year__in=list(years))
         for row in rows.values("year", "month").annotate(**sums):
             if row["year"] == year:
                 months[row["month"]] = row
             totals = years[row["year"]]
             for key in sums:
                 totals[key] = (totals.get(key) or 0) + (row[key] or 0)
-    if distinct:
-        rows = _household_rows(scope, indicators)
-        for row in rows.filter(year__in=list(years)).values("year").annotate(**distinct):
+    for aggregates, year_rows, month_rows in (
+        (distinct, _household_rows(scope, indicators, skip=reach), None),
+        (reached, _reach_rows(scope), _reach_rows(scope, "month")),
+    ):
+        if not aggregates:
+            continue
+        for row in year_rows.filter(year__in=list(years)).values("year").annotate(**aggregates):
             years[row["year"]].update(row)
-        for row in rows.filter(year=year).values("month").annotate(**distinct):
+        month_rows = year_rows if month_rows is None else month_rows
+        for row in month_rows.filter(year=year).values("month").annotate(**aggregates):
             months.setdefault(row["month"], {}).update(row)
     return (
         _as_totals(indicators, years[year]),

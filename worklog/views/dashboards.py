@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Min
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -19,12 +20,11 @@ from teams.access import can_see_scope, visible_scopes
 from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
 from worklog.figures import Figure
-from worklog.models import HouseholdTally, Tally
+from worklog.models import HouseholdTally
 from worklog.spreadsheets import SpreadsheetExport
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
-    child_path,
     grouped_totals,
     load_indicators,
     reported_year_totals,
@@ -73,11 +73,15 @@ def scope_for_request(request):
 def _years_with_data(scope):
     """Years with tallies in the scope: one index probe per year (a skip scan), not a
     read of every tally row of the scope."""
-    years, year = set(), Tally.objects.aggregate(first=Min("year"))["first"]
+    rows = scope.sum_rows()
+    if scope.sums_by_organisation:  # a small table: its years in one query
+        years = set(rows.values_list("year", flat=True).distinct())
+        return sorted(years | {timezone.localdate().year}, reverse=True)
+    years, year = set(), rows.model.objects.aggregate(first=Min("year"))["first"]
     while year is not None:
-        if Tally.objects.filter(scope.entry_filter(), year=year).exists():
+        if rows.filter(year=year).exists():
             years.add(year)
-        year = Tally.objects.filter(year__gt=year).aggregate(first=Min("year"))["first"]
+        year = rows.model.objects.filter(year__gt=year).aggregate(first=Min("year"))["first"]
     return sorted(years | {timezone.localdate().year}, reverse=True)
 
 
@@ -127,7 +131,7 @@ BREAKDOWN_PER_PAGE = 50
 
 
 def _breakdown_places(scope):
-    """(group-by name, expression or None, {key: (kind, place)}-loader, label) of the
+    """(group-by name for grouped_totals, {key: (kind, place)}-loader, label) of the
     breakdown: an organisation or area with sub-units is broken down by its children (as
     DHIS2 drills down its tree), otherwise by team or village."""
     if scope.kind in ("org", "area") and type(scope.obj).objects.filter(parent=scope.obj).exists():
@@ -136,7 +140,7 @@ def _breakdown_places(scope):
         def places(keys):
             return {node.path: (scope.kind, node) for node in model.objects.filter(path__in=keys)}
 
-        return "child_path", child_path(scope), places, model._meta.verbose_name
+        return "child", places, model._meta.verbose_name
     kind, by, model = (
         ("village", "village_id", Village) if scope.kind in ("area", "village") else ("team", "team_id", Team)
     )
@@ -144,13 +148,15 @@ def _breakdown_places(scope):
     def places(keys):
         return {pk: (kind, place) for pk, place in model.objects.in_bulk(list(keys)).items()}
 
-    return by, None, places, model._meta.verbose_name
+    return by, places, model._meta.verbose_name
 
 
 def _breakdown(request, scope, year, indicators):
-    """The breakdown table: one row per child organisation or area, team or village."""
-    by, expression, load_places, label = _breakdown_places(scope)
-    grouped = grouped_totals(scope, year, indicators, by=by, by_expression=expression)
+    """The breakdown: one row per child organisation or area, team or village, as a table
+    for the exports and as plain rows for the page (sorted and paginated here: rendering
+    through django-tables2 cost more than the rest of the dashboard at 10 M entries)."""
+    by, load_places, label = _breakdown_places(scope)
+    grouped = grouped_totals(scope, year, indicators, by=by)
     places = load_places(grouped)
     rows = []
     for key, totals in grouped.items():
@@ -163,9 +169,40 @@ def _breakdown(request, scope, year, indicators):
         rows.append(row)
     rows.sort(key=lambda row: row["place_name"])
     table = BreakdownTable(rows, indicators=indicators, place_label=label)
-    paginate = {"per_page": BREAKDOWN_PER_PAGE} if request.GET.get("_export") is None else False
-    RequestConfig(request, paginate=paginate).configure(table)
-    return table
+    return table, _breakdown_page(request, rows, indicators, label)
+
+
+def _breakdown_page(request, rows, indicators, label):
+    """The rows of the breakdown's page, in the order the `sort` parameter asks for."""
+    columns = [("place", label)] + [(f"i{ind.pk}", f"{ind.label} ({ind.unit})") for ind in indicators]
+    sort = request.GET.get("sort", "")
+    key = sort.removeprefix("-")
+    if key in dict(columns):
+        field = "place_name" if key == "place" else key
+        rows = sorted(rows, key=lambda row: row[field], reverse=sort.startswith("-"))
+    page = Paginator(rows, BREAKDOWN_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+
+    def url(**changes):
+        query.update(changes)
+        return "?" + query.urlencode()
+
+    headers = []
+    for name, header in columns:
+        direction = "asc" if sort == name else "desc" if sort == f"-{name}" else ""
+        headers.append({"header": header, "direction": direction, "numeric": name != "place",
+                        "url": url(sort=f"-{name}" if direction == "asc" else name)})
+    query["sort"] = sort
+    return {
+        "label": label,
+        "columns": headers,
+        "rows": [{"place": row["place"], "url": row["place_url"],
+                  "values": [row[name] for name, _header in columns[1:]]} for row in page],
+        "page": page,
+        "previous_url": url(page=page.previous_page_number()) if page.has_previous() else None,
+        "next_url": url(page=page.next_page_number()) if page.has_next() else None,
+    }
 
 
 @login_required
@@ -197,9 +234,10 @@ def dashboard(request):
             "reported": Figure(indicator, reported_values[indicator.pk])
             if indicator.pk in reported_values else None,
         })
-    table = _breakdown(request, scope, year, indicators)
+    table, breakdown = _breakdown(request, scope, year, indicators)
     export_format = request.GET.get("_export")
     if SpreadsheetExport.is_valid_format(export_format):
+        RequestConfig(request, paginate=False).configure(table)
         name = f"dashboard-{scope.slug or 'all'}-{year}.{export_format}"
         return SpreadsheetExport(export_format, table).response(filename=name)
     context = {
@@ -210,6 +248,7 @@ def dashboard(request):
         "cards": cards,
         "indicators": indicators,
         "table": table,
+        "breakdown": breakdown,
         "coverage": _coverage(scope, year) if scope.kind in ("village", "team") else None,
         "query": scope_query(scope, year),
         "has_locks": reported is not None,

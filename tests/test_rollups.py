@@ -1,0 +1,60 @@
+"""The organisations' roll-ups (OrgTally, OrgReach) follow the changes that move figures
+between organisations without any entry changing: a team moving, an indicator counting
+other activities."""
+
+import datetime
+import uuid
+
+import pytest
+
+from tests.factories import ActivityFactory, HouseholdFactory, IndicatorFactory, World
+from worklog import tallies
+from worklog.services import entry_create
+from worklog.totals import Scope, year_totals
+
+pytestmark = pytest.mark.django_db
+
+
+def totals(scope):
+    return {t.code: t.value for t in year_totals(scope, 2017)}
+
+
+@pytest.fixture
+def logged(db):
+    world = World.build()
+    visit = ActivityFactory(code="policy_visit", uses_households=True)
+    training = ActivityFactory(code="training", uses_households=True)
+    IndicatorFactory(code="visits", measure="household_visits", activities=[visit])
+    IndicatorFactory(code="reached", measure="households", activities=[visit])
+    homes = [HouseholdFactory(village=world.village_b) for _ in range(3)]
+    for activity, households in ((visit, homes[:2]), (training, homes)):
+        entry_create(uuid=uuid.uuid4(), team=world.team_b, author=None, date=datetime.date(2017, 6, 1),
+                     activity=activity, households=households)
+    return world, visit, training
+
+
+def test_a_team_moving_to_another_organisation_takes_its_figures_along(
+        logged, django_capture_on_commit_callbacks):
+    world, _visit, _training = logged
+    regiment = Scope("org", world.team_b.organisation)
+    assert totals(regiment) == {"visits": 2, "reached": 2}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        world.team_b.organisation = world.other_org
+        world.team_b.save()
+
+    assert totals(regiment) == {"visits": 0, "reached": 0}
+    assert totals(Scope("org", world.org)) == {"visits": 0, "reached": 0}
+    assert totals(Scope("org", world.other_org)) == {"visits": 2, "reached": 2}
+    assert tallies.differences() == []
+
+
+def test_an_indicator_counting_another_activity_is_recounted(logged, django_capture_on_commit_callbacks):
+    world, _visit, training = logged
+    from worklog.models import Indicator
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Indicator.objects.get(code="reached").activities.set([training])
+
+    assert totals(Scope("org", world.org)) == {"visits": 2, "reached": 3}
+    assert tallies.differences() == []

@@ -1,0 +1,81 @@
+"""OrgTally and OrgReach, the organisations' roll-ups, filled from the existing tallies."""
+
+import django.db.models.deletion
+from decimal import Decimal
+from django.db import migrations, models
+
+
+SUMS = "entries, participants, sessions, quantity, funds, household_visits"
+
+FILL_SUMS = f"""
+INSERT INTO worklog_orgtally (year, month, organisation_id, activity_id, {SUMS})
+SELECT tally.year, tally.month, team.organisation_id, tally.activity_id,
+       SUM(tally.entries), SUM(tally.participants), SUM(tally.sessions), SUM(tally.quantity),
+       SUM(tally.funds), SUM(tally.household_visits)
+FROM worklog_tally tally JOIN teams_team team ON team.id = tally.team_id
+GROUP BY tally.year, tally.month, team.organisation_id, tally.activity_id
+"""
+
+FILL_REACH = """
+INSERT INTO worklog_orgreach (year, month, organisation_id, activity_id, households)
+SELECT ht.year, {month}, ancestor.id, ht.activity_id, COUNT(DISTINCT ht.household_id)
+FROM worklog_householdtally ht
+JOIN teams_team team ON team.id = ht.team_id
+JOIN teams_organisation org ON org.id = team.organisation_id
+JOIN teams_organisation ancestor ON substr(org.path, 1, length(ancestor.path)) = ancestor.path
+WHERE ht.visits > 0 AND ht.activity_id IN (
+    SELECT ia.activity_id FROM worklog_indicator_activities ia
+    JOIN worklog_indicator i ON i.id = ia.indicator_id WHERE i.measure = 'households')
+GROUP BY ht.year, {group}ancestor.id, ht.activity_id
+"""
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('teams', '0001_initial'),
+        ('worklog', '0003_covering_tally_indexes'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='OrgReach',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('year', models.PositiveSmallIntegerField()),
+                ('month', models.PositiveSmallIntegerField()),
+                ('households', models.BigIntegerField(default=0)),
+                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='worklog.activity')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='teams.organisation')),
+            ],
+            options={
+                'verbose_name': 'households reached',
+                'verbose_name_plural': 'households reached',
+                'constraints': [models.UniqueConstraint(fields=('year', 'month', 'organisation', 'activity'), name='one_org_reach_per_key')],
+            },
+        ),
+        migrations.CreateModel(
+            name='OrgTally',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('entries', models.BigIntegerField(default=0)),
+                ('participants', models.BigIntegerField(default=0)),
+                ('sessions', models.BigIntegerField(default=0)),
+                ('quantity', models.BigIntegerField(default=0)),
+                ('funds', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18)),
+                ('household_visits', models.BigIntegerField(default=0)),
+                ('year', models.PositiveSmallIntegerField()),
+                ('month', models.PositiveSmallIntegerField()),
+                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='worklog.activity')),
+                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='teams.organisation')),
+            ],
+            options={
+                'verbose_name': 'organisation tally',
+                'verbose_name_plural': 'organisation tallies',
+                'constraints': [models.UniqueConstraint(fields=('year', 'month', 'organisation', 'activity'), name='one_org_tally_per_key')],
+            },
+        ),
+        migrations.RunSQL(FILL_SUMS, migrations.RunSQL.noop),
+        migrations.RunSQL(FILL_REACH.format(month="ht.month", group="ht.month, "), migrations.RunSQL.noop),
+        migrations.RunSQL(FILL_REACH.format(month="0", group=""), migrations.RunSQL.noop),
+    ]
