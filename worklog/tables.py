@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -42,32 +43,19 @@ def _sortable(*fields):
 
 class NumberColumn(tables.Column):
     def __init__(self, *args, **kwargs):
-        attrs = {"th": {"class": "text-end"}, "td": {"class": "text-end text-nowrap"}}
-        super().__init__(*args, attrs=attrs, **kwargs)
+        super().__init__(*args, attrs={"th": {"class": "text-end"}}, **kwargs)
 
 
 class NotebookTable(tables.Table):
-    date = tables.DateColumn(
-        verbose_name=_("date"), format="Y-m-d", order_by=_sortable("date"),
-        attrs={"td": {"class": "text-nowrap"}},
-    )
+    """Headers, sorting and pages are django-tables2's; the rows are `page_rows()` written
+    by `notebook/_table.html`."""
+
+    date = tables.Column(verbose_name=_("date"), order_by=_sortable("date"))
     activity = tables.Column(
-        verbose_name=_("activity"),
-        order_by=_sortable("activity__order", "activity__code"),
-        attrs={"td": {"class": "text-nowrap"}},
+        verbose_name=_("activity"), order_by=_sortable("activity__order", "activity__code")
     )
-    title = tables.Column(
-        verbose_name=_("title"),
-        attrs={"td": {"class": "text-nowrap"}},
-        empty_values=(),  # untitled entries still get a link, named after their activity
-        linkify=("entry_detail", [tables.A("pk")]),
-        order_by=_sortable("title"),
-    )
-    team = tables.Column(
-        verbose_name=_("team"),
-        order_by=_sortable("team__name"),
-        attrs={"td": {"class": "text-nowrap"}},
-    )
+    title = tables.Column(verbose_name=_("title"), order_by=_sortable("title"))
+    team = tables.Column(verbose_name=_("team"), order_by=_sortable("team__name"))
     households_count = NumberColumn(
         verbose_name=_("households"), order_by=_sortable("households_count")
     )
@@ -80,11 +68,7 @@ class NotebookTable(tables.Table):
     )
     quantity = NumberColumn(verbose_name=_("quantity"), order_by=_sortable("quantity"))
     funds = NumberColumn(verbose_name=_("funds (yuan)"), order_by=_sortable("funds"))
-    author = tables.Column(
-        verbose_name=_("author"),
-        order_by=_sortable("author__username"),
-        attrs={"td": {"class": "text-nowrap"}},
-    )
+    author = tables.Column(verbose_name=_("author"), order_by=_sortable("author__username"))
 
     class Meta:
         model = Entry
@@ -93,22 +77,50 @@ class NotebookTable(tables.Table):
         empty_text = _("No entries match.")
         template_name = "notebook/_table.html"
 
-    def render_title(self, value, record):
-        # Cells do not wrap (a phone would squeeze Chinese text to one character a line);
-        # long titles are cut here and read in full on the entry's page.
-        return Truncator(value or record.activity.label).chars(TITLE_CHARS)
+    def page_rows(self):
+        """The page's entries as the text of their cells (`notebook/_table.html`).
 
-    def render_funds(self, value):
-        return intcomma(value)
-
-    def render_author(self, value):
-        return value.get_full_name() or value.get_username()
+        Formatted here in one pass rather than by django-tables2 cell by cell or by template
+        filters, which cost most of the page's time. Counts need no localising (neither
+        language groups them); funds are grouped as the language does ("12,345.60" in
+        English).
+        """
+        shows_team = "team" in self.columns  # excluded when the user sees one team only
+        rows = []
+        for row in self.paginated_rows:
+            entry = row.record
+            activity = entry.activity.label
+            author = entry.author
+            cells = {
+                "pk": str(entry.pk),
+                "url": reverse("entry_detail", args=[entry.pk]),
+                "date": entry.date.isoformat(),
+                "activity": activity,
+                # Cells do not wrap (a phone would squeeze Chinese text to one character a
+                # line); long titles are cut here and read in full on the entry's page.
+                "title": Truncator(entry.title or activity).chars(TITLE_CHARS),
+                "households": str(entry.households_count),
+                "participants": str(entry.participants),
+                "sessions": str(entry.sessions),
+                "quantity": str(entry.quantity),
+                "funds": intcomma(entry.funds),
+                "author": (author.get_full_name() or author.get_username()) if author else "—",
+            }
+            if shows_team:
+                cells["team"] = entry.team.label
+            rows.append(cells)
+        return rows
 
     @staticmethod
     def entries(queryset):
-        """The queryset the table needs: one query per page, whatever the rows."""
+        """The queryset the table needs: one query per page, whatever the rows, reading
+        only the columns the page shows."""
         return with_households_count(
-            queryset.select_related("team", "village", "activity", "author")
+            queryset.select_related("team", "activity", "author").only(
+                "date", "title", "participants", "sessions", "quantity", "funds",
+                "team__name", "team__name_en", "activity__name", "activity__name_en",
+                "author__username", "author__first_name", "author__last_name",
+            )
         )
 
 
