@@ -366,14 +366,18 @@ def recount_org_tallies(organisation_ids=None):
 
 
 REACH_RECOUNT = f"""
+WITH reached AS MATERIALIZED (
+    SELECT ht.year, ht.month, ht.household_id, ht.activity_id, team.organisation_id
+    FROM {HouseholdTally._meta.db_table} ht JOIN teams_team team ON team.id = ht.team_id
+    WHERE ht.visits > 0 AND ht.activity_id IN ({{activities}})
+)
 INSERT INTO {OrgReach._meta.db_table} (year, month, organisation_id, activity_id, households)
-SELECT ht.year, {{month}}, ancestor.id, ht.activity_id, COUNT(DISTINCT ht.household_id)
-FROM {HouseholdTally._meta.db_table} ht
-JOIN teams_team team ON team.id = ht.team_id
-JOIN teams_organisation org ON org.id = team.organisation_id
+SELECT reached.year, {{month}}, ancestor.id, reached.activity_id, COUNT(DISTINCT reached.household_id)
+FROM reached
+JOIN teams_organisation org ON org.id = reached.organisation_id
 JOIN teams_organisation ancestor ON substr(org.path, 1, length(ancestor.path)) = ancestor.path
-WHERE ht.visits > 0 AND ht.activity_id IN ({{activities}}) AND {{where}}
-GROUP BY ht.year, {{group}}ancestor.id, ht.activity_id
+WHERE {{where}}
+GROUP BY reached.year, {{group}}ancestor.id, reached.activity_id
 """
 
 
@@ -398,7 +402,7 @@ def recount_reach(organisation_ids=None, activity_ids=None):
         if not activity_ids or (organisation_ids is not None and not params):
             return
         activities = ", ".join(["%s"] * len(activity_ids))
-        for month, group in (("ht.month", "ht.month, "), ("0", "")):
+        for month, group in (("reached.month", "reached.month, "), ("0", "")):
             cursor.execute(REACH_RECOUNT.format(month=month, group=group, activities=activities,
                                                 where=where), [*activity_ids, *params])
 

@@ -304,7 +304,9 @@ def tally_totals(tallies, household_tallies, indicators):
     sums, distinct, _reached = _tally_aggregates(indicators)
     values = tallies.order_by().aggregate(**sums) if sums else {}
     if distinct:
-        values.update(household_tallies.filter(visits__gt=0).order_by().aggregate(**distinct))
+        counted = [a.pk for ind in indicators if ind.measure == Measure.HOUSEHOLDS for a in ind.activities.all()]
+        rows = household_tallies.filter(visits__gt=0, activity_id__in=counted).order_by()
+        values.update(rows.aggregate(**distinct))
     return _as_totals(indicators, values)
 
 

@@ -17,16 +17,19 @@ GROUP BY tally.year, tally.month, team.organisation_id, tally.activity_id
 """
 
 FILL_REACH = """
+WITH reached AS MATERIALIZED (
+    SELECT ht.year, ht.month, ht.household_id, ht.activity_id, team.organisation_id
+    FROM worklog_householdtally ht JOIN teams_team team ON team.id = ht.team_id
+    WHERE ht.visits > 0 AND ht.activity_id IN (
+        SELECT ia.activity_id FROM worklog_indicator_activities ia
+        JOIN worklog_indicator i ON i.id = ia.indicator_id WHERE i.measure = 'households')
+)
 INSERT INTO worklog_orgreach (year, month, organisation_id, activity_id, households)
-SELECT ht.year, {month}, ancestor.id, ht.activity_id, COUNT(DISTINCT ht.household_id)
-FROM worklog_householdtally ht
-JOIN teams_team team ON team.id = ht.team_id
-JOIN teams_organisation org ON org.id = team.organisation_id
+SELECT reached.year, {month}, ancestor.id, reached.activity_id, COUNT(DISTINCT reached.household_id)
+FROM reached
+JOIN teams_organisation org ON org.id = reached.organisation_id
 JOIN teams_organisation ancestor ON substr(org.path, 1, length(ancestor.path)) = ancestor.path
-WHERE ht.visits > 0 AND ht.activity_id IN (
-    SELECT ia.activity_id FROM worklog_indicator_activities ia
-    JOIN worklog_indicator i ON i.id = ia.indicator_id WHERE i.measure = 'households')
-GROUP BY ht.year, {group}ancestor.id, ht.activity_id
+GROUP BY reached.year, {group}ancestor.id, reached.activity_id
 """
 
 
@@ -76,6 +79,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunSQL(FILL_SUMS, migrations.RunSQL.noop),
-        migrations.RunSQL(FILL_REACH.format(month="ht.month", group="ht.month, "), migrations.RunSQL.noop),
+        migrations.RunSQL(FILL_REACH.format(month="reached.month", group="reached.month, "), migrations.RunSQL.noop),
         migrations.RunSQL(FILL_REACH.format(month="0", group=""), migrations.RunSQL.noop),
     ]
