@@ -145,7 +145,7 @@ class TestDashboardFigures:
         assert html.count("<svg") == 3 and html.count("<rect") == 36
         # the division has a sub-organisation: its breakdown is by its children, and a row
         # for the teams sent by the division itself
-        rows = {row["place"]: row for row in response.context["table"].data.data}
+        rows = {row["place"]: row["record"] for row in response.context["breakdown"]["rows"]}
         funds_column = f"i{funds['figure'].indicator.pk}"
         assert rows[world.org.label][funds_column] == Decimal("0.00")
         assert rows["某团"][funds_column] == Decimal("12345.67")
@@ -156,7 +156,7 @@ class TestDashboardFigures:
 
         response = client.get(reverse("dashboard"), {"year": 2017, "org": "regiment"})
 
-        assert [row["place"] for row in response.context["table"].data.data] == [world.team_b.label]
+        assert [row["place"] for row in response.context["breakdown"]["rows"]] == [world.team_b.label]
 
     def test_breakdown_exports_csv(self, client, world, small):
         client.force_login(world.coordinator)

@@ -151,10 +151,11 @@ def _breakdown_places(scope):
     return by, places, model._meta.verbose_name
 
 
-def _breakdown(request, scope, year, indicators):
-    """The breakdown: one row per child organisation or area, team or village, as a table
-    for the exports and as plain rows for the page (sorted and paginated here: rendering
-    through django-tables2 cost more than the rest of the dashboard at 10 M entries)."""
+def _breakdown(scope, year, indicators):
+    """The breakdown's rows, one per child organisation or area, team or village, in name
+    order, and the label of their kind. The page shows them as plain rows (sorted and
+    paginated by _breakdown_page: rendering through django-tables2 cost more than the rest
+    of the dashboard at 10 M entries); the exports go through BreakdownTable."""
     by, load_places, label = _breakdown_places(scope)
     grouped = grouped_totals(scope, year, indicators, by=by)
     places = load_places(grouped)
@@ -168,8 +169,7 @@ def _breakdown(request, scope, year, indicators):
         row.update({f"i{t.indicator.pk}": t.value for t in totals})
         rows.append(row)
     rows.sort(key=lambda row: row["place_name"])
-    table = BreakdownTable(rows, indicators=indicators, place_label=label)
-    return table, _breakdown_page(request, rows, indicators, label)
+    return rows, label
 
 
 def _breakdown_page(request, rows, indicators, label):
@@ -197,7 +197,7 @@ def _breakdown_page(request, rows, indicators, label):
     return {
         "label": label,
         "columns": headers,
-        "rows": [{"place": row["place"], "url": row["place_url"],
+        "rows": [{"place": row["place"], "url": row["place_url"], "record": row,
                   "values": [row[name] for name, _header in columns[1:]]} for row in page],
         "page": page,
         "previous_url": url(page=page.previous_page_number()) if page.has_previous() else None,
@@ -234,9 +234,10 @@ def dashboard(request):
             "reported": Figure(indicator, reported_values[indicator.pk])
             if indicator.pk in reported_values else None,
         })
-    table, breakdown = _breakdown(request, scope, year, indicators)
+    rows, label = _breakdown(scope, year, indicators)
     export_format = request.GET.get("_export")
     if SpreadsheetExport.is_valid_format(export_format):
+        table = BreakdownTable(rows, indicators=indicators, place_label=label)
         RequestConfig(request, paginate=False).configure(table)
         name = f"dashboard-{scope.slug or 'all'}-{year}.{export_format}"
         return SpreadsheetExport(export_format, table).response(filename=name)
@@ -247,8 +248,7 @@ def dashboard(request):
         "options": visible_scopes(request.user),
         "cards": cards,
         "indicators": indicators,
-        "table": table,
-        "breakdown": breakdown,
+        "breakdown": _breakdown_page(request, rows, indicators, label),
         "coverage": _coverage(scope, year) if scope.kind in ("village", "team") else None,
         "query": scope_query(scope, year),
         "has_locks": reported is not None,
