@@ -193,6 +193,39 @@ class TestEntriesCommand:
         assert all(LINE.match(line) for line in result.err)
         assert Entry.objects.count() == 0
 
+    def test_a_problem_repeated_in_many_rows_is_reported_for_each(self, tmp_path, world,
+                                                                   activities, homes):
+        result = import_rows(tmp_path, [
+            row(participants="many"), row(), row(participants="many", households="9"),
+            row(team="team-b", households="9"),
+        ])
+
+        assert result.err == [
+            "row 2: participants: “many” is not a whole number.",
+            "row 4: households: No household “9” in village “village-a”.",
+            "row 4: participants: “many” is not a whole number.",
+            "row 5: households: No household “9” in village “village-b”.",
+        ]
+
+    def test_the_same_house_number_is_each_teams_own_village_household(self, tmp_path, world,
+                                                                        activities, homes):
+        import_rows(tmp_path, [row(households="2"), row(team="team-b", households="2")])
+
+        assert sorted(Entry.objects.values_list("team__slug", "households__village__slug")) == [
+            ("team-a", "village-a"), ("team-b", "village-b")]
+        assert_tallies_exact()
+
+    def test_text_with_tabs_backslashes_and_line_breaks_is_stored_as_written(
+            self, tmp_path, world, activities, homes):
+        title, notes = "a\tb \\N\tc\\", "第一行\n\\N\t第二行 \\."
+
+        assert import_rows(tmp_path, [row(title=title, notes=notes)]).out == "1 new, 0 already present"
+
+        entry = Entry.objects.get()
+        assert (entry.title, entry.notes) == (title, notes)
+        assert (entry.history.get().title, entry.history.get().notes) == (title, notes)
+        assert import_rows(tmp_path, [row(title=title, notes=notes)]).out == "0 new, 1 already present"
+
     def test_identical_rows_stay_two_entries_and_reimport_adds_nothing(self, tmp_path, world,
                                                                       activities, homes):
         rows = [row(), row(), row(households="2")]

@@ -32,11 +32,13 @@ from worklog.imports.reading import (
     _normalise,
     _quoted,
     _records,
+    _remembered,
     _required,
     _Row,
     _text,
     _uuid,
     _whole,
+    many_objects,
     read_sheet,
 )
 from worklog.imports.writing import _write_entries
@@ -157,20 +159,32 @@ class _EntryRules:
             ).values_list("village_id", "house_number", "pk")
         }
         self.today = timezone.localdate()
+        # A long file repeats its dates, teams, activities and amounts: each distinct cell
+        # is parsed once, each distinct household cell once per village.
+        count = _remembered(_whole)
+        self.parse = {
+            "date": _remembered(_required(_day)), "team": _remembered(self.team_of),
+            "activity": _remembered(self.activity_of), "funds": _remembered(_funds),
+            **dict.fromkeys(COUNTS, count),
+            "title": _limited(200), "notes": _limited(5000), "uuid": _uuid,
+        }
+        self.household_parsers = {}
+        self.measures = {}
 
     def check(self, number, record):
         """(EntryRow, []) for a good row, (None, [Problem]) for a bad one."""
         row = _Row(number, record, ENTRY_COLUMNS)
-        day = row.cell("date", self.required_day)
-        team = row.cell("team", self.team_of)
+        parse = self.parse
+        day = row.cell("date", parse["date"])
+        team = row.cell("team", parse["team"])
         village = team and row.cell("village", lambda cell: self.village_of(cell, team))
-        activity = row.cell("activity", self.activity_of)
+        activity = row.cell("activity", parse["activity"])
         households = village and row.cell("households", lambda cell: self.households_of(cell, village))
-        counts = {name: row.cell(name, _whole) for name in COUNTS}
-        funds = row.cell("funds", _funds)
-        title = row.cell("title", self.title)
-        notes = row.cell("notes", self.notes)
-        given_uuid = row.cell("uuid", _uuid)
+        counts = {name: row.cell(name, parse[name]) for name in COUNTS}
+        funds = row.cell("funds", parse["funds"])
+        title = row.cell("title", parse["title"])
+        notes = row.cell("notes", parse["notes"])
+        given_uuid = row.cell("uuid", parse["uuid"])
         if day and day > self.today:
             row.add("date", _("The date cannot be in the future."))
         elif day and team and not team.is_deployed_on(day):
@@ -184,10 +198,6 @@ class _EntryRules:
             households=households, funds=funds, title=title, notes=notes, uuid=given_uuid,
             **counts,
         ), []
-
-    required_day = staticmethod(_required(_day))
-    title = staticmethod(_limited(200))
-    notes = staticmethod(_limited(5000))
 
     def team_of(self, cell):
         # A team the user may not import for is as unknown as one that does not exist.
@@ -215,6 +225,13 @@ class _EntryRules:
         return activity
 
     def households_of(self, cell, village):
+        parse = self.household_parsers.get(village.pk)
+        if parse is None:
+            parse = self.household_parsers[village.pk] = _remembered(
+                lambda cell: self.households_in(cell, village))
+        return parse(cell)
+
+    def households_in(self, cell, village):
         numbers, twice = _names(cell)
         unknown = [number for number in numbers if (village.pk, number) not in self.households]
         problems = []
@@ -227,9 +244,10 @@ class _EntryRules:
             raise _Bad(" ".join(problems))
         return [(number, self.households[village.pk, number]) for number in numbers]
 
-    @staticmethod
-    def check_measures(row, activity, amounts, households):
-        used = set(activity.measures_used())
+    def check_measures(self, row, activity, amounts, households):
+        used = self.measures.get(activity.pk)
+        if used is None:
+            used = self.measures[activity.pk] = set(activity.measures_used())
         for name, amount in amounts.items():
             if amount and name not in used:
                 row.add(name, _("%(activity)s does not record %(measure)s.") % {
@@ -241,6 +259,7 @@ class _EntryRules:
             row.add("households", _("Give at least one house number (separated by “;”)."))
 
 
+@many_objects()
 def plan_entries(*, name, content, teams=None, max_rows=None):
     """Read and check a file of entries, writing nothing. `teams`: those the importing
     user may import for (None: every team)."""
@@ -332,6 +351,7 @@ def _match_stored(rows):
     return problems
 
 
+@many_objects()
 @transaction.atomic
 def entries_import(*, name, content, teams=None, author=None, max_rows=None):
     """Import a file of entries all or nothing; returns the plan, raises ImportRejected."""

@@ -8,10 +8,12 @@ the header is row 1, the first data row 2.
 
 import codecs
 import csv
+import gc
 import io
 import re
 import uuid as uuid_module
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -59,6 +61,21 @@ class _Bad(ValueError):
 
 
 # --- reading files ---------------------------------------------------------------------------
+
+
+@contextmanager
+def many_objects():
+    """Around reading and writing a long file: without the cycle collector, which the
+    hundreds of thousands of lasting cells, rows and values would set off again and again
+    (a third of a 100,000-row import's Python time) to find no garbage. Whoever turned it
+    off first turns it back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_sheet(name, content, max_rows=None):
@@ -141,7 +158,7 @@ def _records(lines, columns, required):
         raise ImportRejected(problems)
     records = []
     for number, cells in lines[1:]:
-        if all(_blank(cell) for cell in cells):
+        if _blank_line(cells):
             continue
         for index in range(len(header), len(cells)):
             if not _blank(cells[index]):
@@ -160,17 +177,49 @@ def _blank(cell):
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+def _blank_line(cells):
+    try:
+        return not "".join(cells).strip()  # a CSV line: text cells only, joined in one go
+    except TypeError:
+        return all(_blank(cell) for cell in cells)
+
+
 def _normalise(text):
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.strip()
 
 
 def _text(cell):
-    if cell is None:
+    if isinstance(cell, str):
+        text = _normalise(cell)
+    elif cell is None:
         return ""
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)  # a house number or phone typed as a number
+    elif isinstance(cell, float) and cell.is_integer():
+        text = str(int(cell))  # a house number or phone typed as a number
+    else:
+        text = _normalise(str(cell))
     # Our exports guard text a spreadsheet would run as a formula with an apostrophe.
-    return restore_formula_text(_normalise(str(cell)))
+    return restore_formula_text(text) if text.startswith("'") else text
+
+
+def _remembered(parse):
+    """`parse`, remembering its value or problem per distinct cell: a long file repeats its
+    dates, teams, activities and counts thousands of times."""
+    outcomes = {}
+
+    def parse_remembered(cell):
+        key = (cell.__class__, cell)  # 1, 1.0 and True are one dict key otherwise
+        outcome = outcomes.get(key)
+        if outcome is None:
+            try:
+                outcome = outcomes[key] = (parse(cell), None)
+            except _Bad as bad:
+                outcome = outcomes[key] = (None, str(bad))
+        if outcome[1] is not None:
+            raise _Bad(outcome[1])
+        return outcome[0]
+    return parse_remembered
 
 
 def _required(parse):
@@ -252,7 +301,10 @@ def _uuid(cell):
 
 def _names(cell):
     """The distinct names of a `;`-separated cell in their order, and those given twice."""
-    names = [name.strip() for name in LIST_SEPARATOR.split(_text(cell))]
+    text = _text(cell)
+    if ";" not in text and "；" not in text:
+        return ([text] if text else []), []  # one name, the common case: nothing to count
+    names = [name.strip() for name in LIST_SEPARATOR.split(text)]
     counts = Counter(name for name in names if name)
     return list(counts), [name for name, count in counts.items() if count > 1]
 
