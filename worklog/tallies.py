@@ -295,31 +295,32 @@ def _link_groups(entries):
     )
 
 
-def stored():
-    """The tallies as stored, keyed like `recount()` (zero rows left out)."""
+def stored(team_ids=None):
+    """The tallies as stored (of some teams, or all), keyed like `recount()` (zero rows
+    left out)."""
+    tally_rows, household_rows = Tally.objects.all(), HouseholdTally.objects.all()
+    if team_ids is not None:
+        tally_rows, household_rows = tally_rows.filter(team_id__in=team_ids), household_rows.filter(team_id__in=team_ids)
     tallies = {}
-    for row in Tally.objects.values(*TALLY_KEY, *TALLY_SUMS):
+    for row in tally_rows.values(*TALLY_KEY, *TALLY_SUMS):
         values = {name: row[name] for name in TALLY_SUMS}
         if any(values.values()):
             values["funds"] = Decimal(values["funds"]).quantize(Decimal("0.01"))
             tallies[tuple(row[name] for name in TALLY_KEY)] = values
     households = {
         tuple(row[name] for name in HOUSEHOLD_KEY): row["visits"]
-        for row in HouseholdTally.objects.filter(visits__gt=0).values(*HOUSEHOLD_KEY, "visits")
+        for row in household_rows.filter(visits__gt=0).values(*HOUSEHOLD_KEY, "visits")
     }
     return tallies, households
 
 
-def _org_recount(tallies):
-    """OrgTally as the tally rows `tallies` ({TALLY_KEY: sums}) add up per organisation."""
-    organisation_of = dict(Team.objects.values_list("pk", "organisation_id"))
-    org_tallies = {}
+def _add_org_sums(org_tallies, tallies, organisation_of):
+    """Add tally rows ({TALLY_KEY: sums}) to per-organisation sums, as OrgTally keeps them."""
     for (year, month, team_id, _village_id, activity_id), values in tallies.items():
         sums = org_tallies.setdefault((year, month, organisation_of[team_id], activity_id),
                                       dict.fromkeys(TALLY_SUMS, 0))
         for name in TALLY_SUMS:
             sums[name] += values[name]
-    return {key: sums for key, sums in org_tallies.items() if any(sums.values())}
 
 
 def _org_stored():
@@ -332,41 +333,56 @@ def _org_stored():
     return org_tallies
 
 
-def _reach_recount(households):
-    """OrgReach as the household tallies `households` ({HOUSEHOLD_KEY: visits}) give it."""
-    counted = reach_activity_ids()
-    chain = {team: ancestor_paths(path)
-             for team, path in Team.objects.values_list("pk", "organisation__path")}
-    org_ids = dict(Organisation.objects.values_list("path", "pk"))
-    reached = defaultdict(set)
-    for (year, month, household, team, _village, activity), visits in households.items():
-        if visits > 0 and activity in counted:
-            for path in chain[team]:
-                reached[(year, month, org_ids[path], activity)].add(household)
-                reached[(year, 0, org_ids[path], activity)].add(household)
-    return {key: len(ids) for key, ids in reached.items()}
-
-
 def _reach_stored():
     return {tuple(row[:4]): row[4] for row in OrgReach.objects.filter(households__gt=0)
             .values_list(*REACH_KEY, "households")}
 
 
+def _reach_from_household_tallies():
+    """OrgReach as the household tallies give it, counted by the database."""
+    activity_ids = sorted(reach_activity_ids())
+    if not activity_ids:
+        return {}
+    counts = {}
+    with connection.cursor() as cursor:
+        for month, group in (("reached.month", "reached.month, "), ("0", "")):
+            cursor.execute(REACH_SELECT.format(month=month, group=group, where="1 = 1",
+                                               activities=", ".join(["%s"] * len(activity_ids))),
+                           activity_ids)
+            counts.update({tuple(row[:4]): row[4] for row in cursor.fetchall() if row[4]})
+    return counts
+
+
+def _compare(lines, name, key_fields, expected, actual, zero):
+    for key in sorted(set(expected) | set(actual), key=str):
+        want, have = expected.get(key, zero), actual.get(key, zero)
+        if want != have:
+            lines.append(f"{name} {dict(zip(key_fields, key))}: recount {want}, stored {have}")
+
+
+VERIFY_TEAMS_AT_ONCE = 50
+
+
 def differences():
-    """Where stored tallies and a recount disagree, as readable lines (empty when exact)."""
-    expected_tallies, expected_households = recount()
-    actual_tallies, actual_households = stored()
-    lines = []
-    for name, key_fields, expected, actual, zero in (
-        ("tally", TALLY_KEY, expected_tallies, actual_tallies, None),
-        ("household tally", HOUSEHOLD_KEY, expected_households, actual_households, 0),
-        ("organisation tally", ORG_KEY, _org_recount(expected_tallies), _org_stored(), None),
-        ("households reached", REACH_KEY, _reach_recount(expected_households), _reach_stored(), 0),
-    ):
-        for key in sorted(set(expected) | set(actual), key=str):
-            want, have = expected.get(key, zero), actual.get(key, zero)
-            if want != have:
-                lines.append(f"{name} {dict(zip(key_fields, key))}: recount {want}, stored {have}")
+    """Where stored tallies and a recount disagree, as readable lines (empty when exact).
+
+    `Tally` and `HouseholdTally` are recounted from the entries a few teams at a time (so
+    memory stays flat at millions of entries), `OrgTally` from those recounts, and
+    `OrgReach` by the database from the household tallies checked that way.
+    """
+    lines, org_expected = [], {}
+    organisation_of = dict(Team.objects.values_list("pk", "organisation_id"))
+    team_ids = sorted(organisation_of)
+    for start in range(0, len(team_ids), VERIFY_TEAMS_AT_ONCE):
+        chunk = team_ids[start:start + VERIFY_TEAMS_AT_ONCE]
+        expected_tallies, expected_households = recount(Entry.objects.filter(team_id__in=chunk))
+        actual_tallies, actual_households = stored(chunk)
+        _compare(lines, "tally", TALLY_KEY, expected_tallies, actual_tallies, None)
+        _compare(lines, "household tally", HOUSEHOLD_KEY, expected_households, actual_households, 0)
+        _add_org_sums(org_expected, expected_tallies, organisation_of)
+    org_expected = {key: sums for key, sums in org_expected.items() if any(sums.values())}
+    _compare(lines, "organisation tally", ORG_KEY, org_expected, _org_stored(), None)
+    _compare(lines, "households reached", REACH_KEY, _reach_from_household_tallies(), _reach_stored(), 0)
     return lines
 
 
@@ -398,13 +414,12 @@ def recount_org_tallies(organisation_ids=None):
             cursor.execute(ORG_RECOUNT.format(where=f"team.organisation_id IN ({marks})"), ids)
 
 
-REACH_RECOUNT = f"""
+REACH_SELECT = f"""
 WITH reached AS MATERIALIZED (
     SELECT ht.year, ht.month, ht.household_id, ht.activity_id, team.organisation_id
     FROM {HouseholdTally._meta.db_table} ht JOIN teams_team team ON team.id = ht.team_id
     WHERE ht.visits > 0 AND ht.activity_id IN ({{activities}})
 )
-INSERT INTO {OrgReach._meta.db_table} (year, month, organisation_id, activity_id, households)
 SELECT reached.year, {{month}}, ancestor.id, reached.activity_id, COUNT(DISTINCT reached.household_id)
 FROM reached
 JOIN teams_organisation org ON org.id = reached.organisation_id
@@ -412,6 +427,10 @@ JOIN teams_organisation ancestor ON substr(org.path, 1, length(ancestor.path)) =
 WHERE {{where}}
 GROUP BY reached.year, {{group}}ancestor.id, reached.activity_id
 """
+REACH_RECOUNT = (
+    f"INSERT INTO {OrgReach._meta.db_table} (year, month, organisation_id, activity_id, households) "
+    + REACH_SELECT
+)
 
 
 def recount_reach(organisation_ids=None, activity_ids=None):
@@ -448,22 +467,27 @@ def _organisation_chain_ids(*organisation_ids):
 
 @transaction.atomic
 def rebuild():
-    """Replace every tally with a recount of the raw entries (after bulk loads)."""
-    tallies, households = recount()
+    """Replace every tally with a recount of the raw entries (after bulk loads), a few
+    teams at a time; returns the numbers of tally and household tally rows."""
     Tally.objects.all().delete()
     HouseholdTally.objects.all().delete()
-    Tally.objects.bulk_create(
-        (Tally(**dict(zip(TALLY_KEY, key)), **values) for key, values in tallies.items()),
-        batch_size=5000,
-    )
-    HouseholdTally.objects.bulk_create(
-        (HouseholdTally(**dict(zip(HOUSEHOLD_KEY, key)), visits=visits)
-         for key, visits in households.items()),
-        batch_size=5000,
-    )
+    team_ids = sorted(Team.objects.values_list("pk", flat=True))
+    made = [0, 0]
+    for start in range(0, len(team_ids), VERIFY_TEAMS_AT_ONCE):
+        tallies, households = recount(Entry.objects.filter(team_id__in=team_ids[start:start + VERIFY_TEAMS_AT_ONCE]))
+        Tally.objects.bulk_create(
+            (Tally(**dict(zip(TALLY_KEY, key)), **values) for key, values in tallies.items()),
+            batch_size=5000,
+        )
+        HouseholdTally.objects.bulk_create(
+            (HouseholdTally(**dict(zip(HOUSEHOLD_KEY, key)), visits=visits)
+             for key, visits in households.items()),
+            batch_size=5000,
+        )
+        made[0], made[1] = made[0] + len(tallies), made[1] + len(households)
     recount_org_tallies()
     recount_reach()
-    return len(tallies), len(households)
+    return tuple(made)
 
 
 def team_moving(team):
