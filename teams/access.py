@@ -36,10 +36,17 @@ def active_memberships(user, on=None):
 
 
 def writable_teams(user):
-    """Teams the user may log entries for: their current teams."""
-    return Team.objects.filter(pk__in=active_memberships(user).values("team")).select_related(
-        "village", "organisation"
-    )
+    """Teams the user may log entries for: their current teams, i.e. the teams of
+    `active_memberships(user)`, written as one join rather than nested subqueries because
+    every notebook post builds it (one membership per user and team: no duplicates)."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    on = timezone.localdate()
+    return Team.objects.current(on).filter(
+        Q(memberships__left_on__isnull=True) | Q(memberships__left_on__gte=on),
+        memberships__user=user,
+        memberships__joined_on__lte=on,
+    ).select_related("village", "organisation")
 
 
 def led_teams(user):

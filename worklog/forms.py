@@ -78,9 +78,7 @@ class EntryForm(forms.Form):
         self.teams = list(teams)
         self.fields["team"].queryset = teams
         villages = [entry.village_id] if entry else [team.village_id for team in self.teams]
-        self.fields["households"].queryset = Household.objects.filter(
-            village_id__in=villages
-        ).select_related("village")
+        self.fields["households"].queryset = Household.objects.filter(village_id__in=villages)
         if entry is not None or len(self.teams) <= 1:
             del self.fields["team"]
         for field in self.fields.values():

@@ -41,8 +41,22 @@ def revisions(obj):
                     continue
                 label = model._meta.get_field(change.field).verbose_name
                 changes.append(Change(label, _shown(change.old), _shown(change.new)))
+        elif record.history_type == "+":
+            changes = _created_with(record)
         result.append(Revision(record.history_date, record.history_user, ACTIONS.get(record.history_type, ""), changes))
     return result[:SHOWN_RECORDS]
+
+
+def _created_with(record):
+    """The many-to-many rows an object was created with (an entry's households), shown as
+    added: the creation's audit row holds them, there is no earlier row to compare with."""
+    changes = []
+    for field in record._history_m2m_fields:
+        target = field.m2m_reverse_field_name()  # "household" for an entry's households
+        rows = list(getattr(record, field.name).order_by(target).values(target))
+        if rows:
+            changes.append(Change(field.verbose_name, _shown(None), _shown(rows)))
+    return changes
 
 
 def _shown(value):

@@ -63,8 +63,9 @@ def _entry_or_404(request, pk):
 
 
 def _teams_or_403(user):
+    """The user's writable teams, read once: the form lists the same evaluated queryset."""
     teams = writable_teams(user)
-    if not teams.exists():
+    if not teams:
         raise PermissionDenied(_("Only members of a current team can log entries."))
     return teams
 

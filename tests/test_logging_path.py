@@ -1,0 +1,135 @@
+"""Posting a notebook entry, the path every member takes many times a day (issue 7): one
+audit row per new entry, repeats answered from the unique uuid, and a bounded number of
+queries."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory
+from worklog.locking import lock_month
+from worklog.models import Amendment, Entry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def visit():
+    return ActivityFactory(code="policy_visit", uses_households=True, uses_participants=True)
+
+
+@pytest.fixture
+def homes(world):
+    return [HouseholdFactory(village=world.village_a, house_number=str(n)) for n in (1, 2, 3)]
+
+
+def visit_data(visit, households, **values):
+    return {
+        "date": timezone.localdate().isoformat(), "activity": visit.pk,
+        "households": [h.pk for h in households], "participants": "4",
+        "title": "入户宣讲惠民政策", "uuid": str(uuid.uuid4()), **values,
+    }
+
+
+def post_new(client, data):
+    return client.post(reverse("entry_new"), data)
+
+
+def lock_this_month(world):
+    today = timezone.localdate()
+    lock_month(organisation=world.org, year=today.year, month=today.month, user=world.coordinator)
+
+
+def test_a_new_entry_has_one_audit_row_holding_its_households(client, world, visit, homes):
+    client.force_login(world.member_a)
+
+    post_new(client, visit_data(visit, homes[:2]))
+
+    record = Entry.objects.get().history.get()
+    assert (record.history_type, record.history_user, record.history_change_reason) == (
+        "+", world.member_a, None
+    )
+    assert sorted(record.households.values_list("household_id", flat=True)) == sorted(
+        h.pk for h in homes[:2]
+    )
+
+
+def test_the_history_shows_the_creation_with_its_households(client, world, visit, homes):
+    client.force_login(world.member_a)
+    post_new(client, visit_data(visit, homes[:2]))
+    entry = Entry.objects.get()
+
+    client.force_login(world.leader_a)
+    revisions = client.get(reverse("entry_detail", args=[entry.pk])).context["revisions"]
+
+    [created] = revisions
+    assert created.who == world.member_a
+    assert [(str(c.field), c.old, c.new) for c in created.changes] == [
+        (str(Entry._meta.get_field("households").verbose_name), "—",
+         ", ".join(str(h.pk) for h in sorted(homes[:2], key=lambda h: h.pk))),
+    ]
+
+
+def test_a_later_change_of_households_is_shown_against_the_creation(client, world, visit, homes):
+    client.force_login(world.member_a)
+    post_new(client, visit_data(visit, homes[:2]))
+    entry = Entry.objects.get()
+
+    client.post(reverse("entry_edit", args=[entry.pk]), {
+        **visit_data(visit, homes[:1]), "version": "1",
+    })
+    client.force_login(world.leader_a)
+    revisions = client.get(reverse("entry_detail", args=[entry.pk])).context["revisions"]
+
+    households = str(Entry._meta.get_field("households").verbose_name)
+    changed = [(c.old, c.new) for r in revisions[:-1] for c in r.changes if str(c.field) == households]
+    assert changed == [(", ".join(str(h.pk) for h in sorted(homes[:2], key=lambda h: h.pk)), str(homes[0].pk))]
+
+
+def test_a_repeat_after_the_month_was_locked_still_lands_on_the_entry(client, world, visit, homes):
+    client.force_login(world.member_a)
+    data = visit_data(visit, homes[:1])
+    first = post_new(client, data)
+    lock_this_month(world)
+
+    again = post_new(client, data)
+
+    assert again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert Entry.objects.count() == 1
+    assert not Amendment.objects.exists()
+
+
+def test_another_teams_uuid_in_a_locked_month_is_refused_without_revealing_it(
+    client, world, visit, homes
+):
+    theirs = EntryFactory(team=world.team_b, activity=visit, title="secret title")
+    lock_this_month(world)
+    client.force_login(world.member_a)
+
+    response = post_new(client, visit_data(visit, homes[:1], uuid=str(theirs.uuid), reason="补登"))
+
+    assert response.status_code == 422
+    assert "secret title" not in response.content.decode()
+    assert Entry.objects.count() == 1
+    assert not Amendment.objects.exists()
+
+
+def test_posting_an_entry_stays_within_its_query_budget(
+    client, world, visit, homes, django_assert_max_num_queries
+):
+    client.force_login(world.member_a)
+    post_new(client, visit_data(visit, homes[:1]))  # the session and the tallies' rows exist
+
+    # Session, user, the member's teams, the activity, the households, the month lock (and
+    # on PostgreSQL the share lock on the team row), the entry, its links, one audit row and
+    # its links, the tallies' statements, and the savepoint around the writes.
+    budget = 16 + (connection.vendor == "postgresql")
+    with django_assert_max_num_queries(budget):
+        response = post_new(client, visit_data(visit, homes[:3]))
+
+    assert response.status_code == 302
+    assert Entry.objects.count() == 2
