@@ -7,13 +7,21 @@ PLAN.json (written by the harness): {"port", "password", "seconds", "members":
 "dates": ["YYYY-MM-DD", ...], "resend_share"}.
 
 Each member is one thread with its own keep-alive connection: it logs in, opens
-/notebook/new/ once for the form's CSRF token, then posts entries back to back (no think
-time) with fresh uuids; a share of them is sent a second time with the same uuid, as a
-double tap or a retry would. A post counts as acknowledged when the answer is the
-redirect to the saved entry (302 to /notebook/<id>/); the redirect is not followed. A
-post whose connection drops is sent once more with the same uuid (counted apart); an
-error is a post that got no acknowledgement.
-OUT.json gets the counts, latencies and the acknowledged uuids.
+/notebook/new/ once for the form's CSRF token, then posts entries with fresh uuids; a
+share of them is sent a second time with the same uuid, as a double tap or a retry would.
+
+- Without "rate" in the plan, back to back (no think time): the most the server takes
+  (closed loop; with 50 members the latency is then 50 ÷ throughput by construction).
+- With "rate" (entries/s offered in all), each member posts on a fixed schedule of
+  members ÷ rate seconds, from a random phase (open loop, as a team's phones do not wait
+  for each other). A post's latency counts from its scheduled moment, so a server
+  falling behind shows as latency rather than as fewer requests sent.
+
+A post counts as acknowledged when the answer is the redirect to the saved entry (302 to
+/notebook/<id>/). The redirect is not followed; the one-time message the app set for the
+page it leads to is dropped, as following it would. A post whose connection drops is sent
+once more with the same uuid (counted apart); an error is a post that got no
+acknowledgement. OUT.json gets the counts, latencies and the acknowledged uuids.
 """
 
 import http.client
@@ -52,11 +60,13 @@ def post(client, fields, mine):
     as the request went out) send it again on a new one, as a browser retries: the uuid
     makes that safe. Counted in `transport_retries`."""
     try:
-        return client.post_form("/notebook/new/", fields)
+        answer = client.post_form("/notebook/new/", fields)
     except (ConnectionError, http.client.HTTPException):
         client.close()
         mine["transport_retries"] += 1
-        return client.post_form("/notebook/new/", fields)
+        answer = client.post_form("/notebook/new/", fields)
+    client.cookies.pop("messages", None)  # shown, and so cleared, by the page redirected to
+    return answer
 
 
 def member(plan, spec, start, ready, results, lock, index):
@@ -77,7 +87,13 @@ def member(plan, spec, start, ready, results, lock, index):
         ready.release()
     start.wait()
     deadline = plan["deadline"]
+    interval = len(plan["members"]) / plan["rate"] if plan.get("rate") else None
+    due = plan["began"] + rng.uniform(0, interval) if interval else None
     for _ in range(MAX_POSTS_PER_MEMBER):
+        if interval:
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)  # the load's schedule, not a test's wait
         if time.monotonic() >= deadline:
             break
         activity = rng.choice(plan["activities"])
@@ -97,6 +113,8 @@ def member(plan, spec, start, ready, results, lock, index):
             mine["statuses"][status] = mine["statuses"].get(status, 0) + 1
             location = headers.get("Location", "")
             if status == 302 and SAVED.search(location):
+                if interval and attempt == 0:  # from the moment it was due
+                    seconds = max(seconds, time.monotonic() - due)
                 mine["latencies"].append(seconds * 1000)
                 if attempt == 0:
                     first_location = location
@@ -108,6 +126,8 @@ def member(plan, spec, start, ready, results, lock, index):
                 mine["errors"] += 1
                 if len(mine["error_samples"]) < 5:
                     mine["error_samples"].append(f"{status}: {body[:200]!r}")
+        if interval:
+            due += interval
     client.close()
     with lock:
         results.append(mine)
@@ -127,7 +147,7 @@ def run(plan):
     for _ in threads:
         ready.acquire(timeout=240)
     began = time.monotonic()
-    plan["deadline"] = began + plan["seconds"]
+    plan["began"], plan["deadline"] = began, began + plan["seconds"]
     start.set()
     for thread in threads:
         thread.join(timeout=plan["seconds"] + 120)
@@ -140,6 +160,7 @@ def run(plan):
             statuses[str(status)] = statuses.get(str(status), 0) + n
     return {
         "members": len(plan["members"]),
+        "offered_rps": plan.get("rate"),
         "seconds": round(elapsed, 1),
         "rps": round(len(acknowledged) / elapsed, 1),
         "requests": sum(len(r["latencies"]) for r in results) + sum(r["errors"] for r in results),

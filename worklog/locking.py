@@ -56,12 +56,28 @@ def is_locked(team_id, day):
 
 
 def ensure_open(team_id, *days):
-    """Raise MonthLocked if any of these days falls in a locked month of the team."""
+    """Raise MonthLocked if any of these days falls in a locked month of the team.
+
+    On PostgreSQL the team's row is share-locked in the same statement, so a lock being
+    taken (which locks the team rows for update) waits for this change, or this change
+    for the lock: one round trip per entry change."""
+    months = sorted({(day.year, day.month) for day in days})
     if connection.vendor == "postgresql":
+        pairs = " OR ".join(["(locked.year = %s AND locked.month = %s)"] * len(months)) or "FALSE"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM teams_team WHERE id = %s FOR SHARE", [team_id])
+            cursor.execute(
+                f"SELECT (SELECT array_agg(locked.year * 100 + locked.month) FROM "
+                f"{LockedTeamMonth._meta.db_table} locked WHERE locked.team_id = team.id AND ({pairs})) "
+                "FROM teams_team team WHERE team.id = %s FOR SHARE",
+                [value for month in months for value in month] + [team_id],
+            )
+            row = cursor.fetchone()
+        locked = {divmod(value, 100) for value in (row[0] if row and row[0] else ())}
+    else:
+        locked = {month for month in months if LockedTeamMonth.objects.filter(
+            team_id=team_id, year=month[0], month=month[1]).exists()}
     for day in days:
-        if is_locked(team_id, day):
+        if (day.year, day.month) in locked:
             raise MonthLocked(team_id, day)
 
 
