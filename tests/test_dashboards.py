@@ -227,3 +227,80 @@ class TestApi:
         assert self.get(client, year=2017, village=world.village_a.slug).status_code == 200
         assert self.get(client, year=2017, team=world.team_b.slug).status_code == 403
         assert self.get(client, year=2017, org=world.org.slug).status_code == 403
+
+
+class TestBreakdownTable:
+    """The breakdown under the cards: sortable by any column, paginated, every place a link."""
+
+    @pytest.fixture
+    def regiments(self, world, small):
+        """The division's regiment plus three more sub-organisations with funds of their own."""
+        from tests.factories import OrganisationFactory
+
+        for index, funds in enumerate(("300.00", "5.00", "70.00"), start=1):
+            org = OrganisationFactory(name=f"分队{index}", slug=f"unit-{index}", parent=world.org)
+            EntryFactory(team=TeamFactory(organisation=org, slug=f"unit-team-{index}"), activity=small["project"],
+                         funds=Decimal(funds), date=date(2017, 6, 1))
+        return small
+
+    @staticmethod
+    def funds_key():
+        from worklog.models import Indicator
+
+        return f"i{Indicator.objects.get(code='funds').pk}"
+
+    def funds_column(self, response):
+        keys = [column["key"] for column in response.context["breakdown"]["columns"]]
+        index = keys.index(self.funds_key()) - 1  # the first column is the place
+        return [(row["place"], row["values"][index]) for row in response.context["breakdown"]["rows"]]
+
+    def test_sorting_by_a_figure_orders_the_places_by_it_both_ways(self, client, world, regiments):
+        client.force_login(world.coordinator)
+        funds_key = self.funds_key()
+
+        down = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug, "sort": f"-{funds_key}"})
+        up = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug, "sort": funds_key})
+
+        values = [value for _place, value in self.funds_column(down)]
+        assert values == sorted(values, reverse=True) and values[0] == Decimal("12345.67")
+        assert [value for _place, value in self.funds_column(up)] == sorted(values)
+        html = down.content.decode()
+        assert 'aria-sort="descending"' in html
+        # the header link turns the order round, and keeps the scope and year
+        assert f"sort={funds_key}" in html and f"org={world.org.slug}" in html
+
+    def test_a_long_breakdown_pages_with_links_that_keep_the_order(self, client, world, regiments, monkeypatch):
+        from worklog.views import dashboards
+
+        monkeypatch.setattr(dashboards, "BREAKDOWN_PER_PAGE", 2)
+        client.force_login(world.coordinator)
+
+        first = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug, "sort": "place"})
+        breakdown = first.context["breakdown"]
+        assert len(breakdown["rows"]) == 2 and breakdown["previous_url"] is None
+        second = client.get(reverse("dashboard") + breakdown["next_url"])
+
+        places = [row["place"] for row in breakdown["rows"] + second.context["breakdown"]["rows"]]
+        assert places == sorted(places)
+        assert "sort=place" in breakdown["next_url"]
+        assert second.context["breakdown"]["previous_url"] is not None
+
+    def test_every_place_links_to_its_own_dashboard(self, client, world, regiments):
+        client.force_login(world.coordinator)
+
+        response = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug})
+
+        urls = {row["place"]: row["url"] for row in response.context["breakdown"]["rows"]}
+        assert urls["分队1"] == "/dashboard/?year=2017&org=unit-1"
+        assert 'href="/dashboard/?year=2017&amp;org=unit-1"' in response.content.decode()
+
+
+def test_an_indicator_label_is_escaped_in_its_chart(client, world, small):
+    from worklog.models import Indicator
+
+    Indicator.objects.filter(code="visits").update(label_zh="<b>入户</b>", label_en="<b>visits</b>")
+    client.force_login(world.coordinator)
+
+    html = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug}).content.decode()
+
+    assert "<b>入户</b>" not in html and "&lt;b&gt;入户&lt;/b&gt;" in html

@@ -191,7 +191,7 @@ def _breakdown_page(request, rows, indicators, label):
     headers = []
     for name, header in columns:
         direction = "asc" if sort == name else "desc" if sort == f"-{name}" else ""
-        headers.append({"header": header, "direction": direction, "numeric": name != "place",
+        headers.append({"key": name, "header": header, "direction": direction, "numeric": name != "place",
                         "url": url(sort=f"-{name}" if direction == "asc" else name)})
     query["sort"] = sort
     return {
