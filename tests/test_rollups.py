@@ -1,6 +1,6 @@
 """The organisations' roll-ups (OrgTally, OrgReach) follow the changes that move figures
-between organisations without any entry changing: a team moving, an indicator counting
-other activities."""
+between organisations without any entry changing: a team moving, a sub-organisation
+moving, an indicator counting other activities."""
 
 import datetime
 import uuid
@@ -57,4 +57,19 @@ def test_an_indicator_counting_another_activity_is_recounted(logged, django_capt
         Indicator.objects.get(code="reached").activities.set([training])
 
     assert totals(Scope("org", world.org)) == {"visits": 2, "reached": 3}
+    assert tallies.differences() == []
+
+
+def test_a_sub_organisation_moving_under_another_takes_its_households_along(
+        logged, django_capture_on_commit_callbacks):
+    world, _visit, _training = logged
+    regiment = world.team_b.organisation
+    assert totals(Scope("org", world.org)) == {"visits": 2, "reached": 2}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        regiment.parent = world.other_org
+        regiment.save()
+
+    assert totals(Scope("org", world.org)) == {"visits": 0, "reached": 0}
+    assert totals(Scope("org", world.other_org)) == {"visits": 2, "reached": 2}
     assert tallies.differences() == []

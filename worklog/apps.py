@@ -9,7 +9,7 @@ class WorklogConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import m2m_changed, post_save, pre_save
 
-        from teams.models import Team
+        from teams.models import Organisation, Team
         from worklog import tallies
         from worklog.models import Indicator
 
@@ -17,6 +17,10 @@ class WorklogConfig(AppConfig):
                          weak=False, dispatch_uid="worklog.team_moving")
         post_save.connect(lambda instance, **kw: tallies.team_moved(instance), sender=Team,
                           weak=False, dispatch_uid="worklog.team_moved")
+        pre_save.connect(lambda instance, **kw: tallies.organisation_moving(instance), sender=Organisation,
+                         weak=False, dispatch_uid="worklog.organisation_moving")
+        post_save.connect(lambda instance, created, **kw: created or tallies.organisation_moved(instance),
+                          sender=Organisation, weak=False, dispatch_uid="worklog.organisation_moved")
         pre_save.connect(lambda instance, **kw: tallies.indicator_changing(instance), sender=Indicator,
                          weak=False, dispatch_uid="worklog.indicator_changing")
         post_save.connect(lambda instance, **kw: tallies.indicator_changed(instance), sender=Indicator,

@@ -512,6 +512,21 @@ def team_moved(team):
         transaction.on_commit(recount)
 
 
+def organisation_moving(organisation):
+    """Before an organisation is saved: remember its parent."""
+    organisation._parent_before = (
+        Organisation.objects.filter(pk=organisation.pk).values_list("parent_id", flat=True).first()
+        if organisation.pk else None
+    )
+
+
+def organisation_moved(organisation):
+    """After an organisation moved under another parent: its subtree's households now
+    count towards other ancestors, so recount the households reached once committed."""
+    if organisation.pk and getattr(organisation, "_parent_before", None) != organisation.parent_id:
+        transaction.on_commit(recount_reach)
+
+
 def indicator_changing(indicator):
     """Before an indicator is saved: remember whether it counted distinct households."""
     indicator._measure_before = (
