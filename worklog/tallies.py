@@ -174,6 +174,8 @@ class Reach:
 
     Made before the household rows are added (it reads the households' rows as they stand,
     with the households locked against concurrent changes on PostgreSQL), written after.
+    The lock is FOR NO KEY UPDATE: it keeps two such changes apart but lets other
+    transactions' foreign-key checks on the households through.
     """
 
     def __init__(self, household_rows):
@@ -184,7 +186,7 @@ class Reach:
         if not rows:
             return
         household_ids = sorted({row[2] for row in rows})
-        list(Household.objects.select_for_update().filter(pk__in=household_ids).order_by("pk")
+        list(Household.objects.select_for_update(no_key=True).filter(pk__in=household_ids).order_by("pk")
              .values_list("pk", flat=True))
         before = Counter({
             (year, month, household, team, village, activity): visits
