@@ -25,7 +25,7 @@ from tests.factories import (
 from worklog import tallies
 from worklog.imports import ENTRY_COLUMNS, plan_entries
 from worklog.locking import lock_month
-from worklog.models import Entry, HouseholdTally, OrgReach, OrgTally, Tally
+from worklog.models import AreaReach, AreaTally, Entry, HouseholdTally, OrgReach, OrgTally, Tally
 from worklog.services import entry_soft_delete
 from worklog.totals import Scope, year_totals
 
@@ -485,10 +485,8 @@ class TestRoundTrip:
         assert response.status_code == 200
         uuids = {entry.uuid for entry in made}
         Entry.objects.all().delete()
-        Tally.objects.all().delete()
-        HouseholdTally.objects.all().delete()
-        OrgTally.objects.all().delete()
-        OrgReach.objects.all().delete()
+        for model in (Tally, HouseholdTally, OrgTally, OrgReach, AreaTally, AreaReach):
+            model.objects.all().delete()
 
         result = run(tmp_path, response.content, name=f"notebook.{export_format}")
 

@@ -1,6 +1,6 @@
-"""The organisations' roll-ups (OrgTally, OrgReach) follow the changes that move figures
-between organisations without any entry changing: a team moving, a sub-organisation
-moving, an indicator counting other activities."""
+"""The roll-ups (OrgTally, OrgReach, AreaTally, AreaReach) follow the changes that move
+figures between organisations or areas without any entry changing: a team or village
+moving, a node of either tree moving, an indicator counting other activities."""
 
 import datetime
 import uuid
@@ -72,4 +72,42 @@ def test_a_sub_organisation_moving_under_another_takes_its_households_along(
 
     assert totals(Scope("org", world.org)) == {"visits": 0, "reached": 0}
     assert totals(Scope("org", world.other_org)) == {"visits": 2, "reached": 2}
+    assert tallies.differences() == []
+
+
+def test_a_village_moving_to_another_area_takes_its_figures_along(logged, django_capture_on_commit_callbacks):
+    from tests.factories import AreaFactory
+
+    world, _visit, _training = logged
+    village = world.village_b
+    old_area = village.area
+    new_area = AreaFactory(slug="new-county")
+    assert totals(Scope("area", old_area)) == {"visits": 2, "reached": 2}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        village.area = new_area
+        village.save()
+
+    assert totals(Scope("area", old_area)) == {"visits": 0, "reached": 0}
+    assert totals(Scope("area", new_area)) == {"visits": 2, "reached": 2}
+    assert tallies.differences() == []
+
+
+def test_an_area_moving_under_another_takes_its_households_along(logged, django_capture_on_commit_callbacks):
+    from tests.factories import AreaFactory
+
+    world, _visit, _training = logged
+    county = world.village_b.area
+    region, other_region = AreaFactory(slug="region-1"), AreaFactory(slug="region-2")
+    with django_capture_on_commit_callbacks(execute=True):
+        county.parent = region
+        county.save()
+    assert totals(Scope("area", region)) == {"visits": 2, "reached": 2}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        county.parent = other_region
+        county.save()
+
+    assert totals(Scope("area", region)) == {"visits": 0, "reached": 0}
+    assert totals(Scope("area", other_region)) == {"visits": 2, "reached": 2}
     assert tallies.differences() == []

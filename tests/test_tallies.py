@@ -141,7 +141,7 @@ class TalliesEqualRecounts(TestCase):
             this, last, months = year_over_year(scope, 2018, indicators)
             assert this == recount_year_totals(scope, 2018, indicators)
             assert last == recount_year_totals(scope, 2017, indicators)
-        for scope in [Scope("all")] + [scope for scope in self.scopes if scope.kind == "org"]:
+        for scope in [Scope("all")] + [scope for scope in self.scopes if scope.kind in ("org", "area")]:
             _this, _last, months = year_over_year(scope, 2018, indicators)
             for month in range(1, 13):
                 recounted = indicator_totals(scope_entries(scope, 2018).filter(date__month=month), indicators)
@@ -149,16 +149,18 @@ class TalliesEqualRecounts(TestCase):
                 assert [t.value for t in shown] == [t.value for t in recounted], (scope, month)
 
     def assert_breakdowns_equal_recounts(self):
-        """An organisation's breakdown: each sub-organisation's subtree, and its own teams."""
+        """An organisation's or area's breakdown: each child node's subtree, and the teams
+        or villages right at the node."""
         indicators = load_indicators()
-        for scope in [scope for scope in self.scopes if scope.kind == "org"]:
+        for scope in [scope for scope in self.scopes if scope.kind in ("org", "area")]:
+            node = "team__organisation" if scope.kind == "org" else "village__area"
             shown = grouped_totals(scope, 2018, indicators, by="child")
             for path, totals in shown.items():
                 entries = scope_entries(Scope("all"), 2018)
                 if path == scope.obj.path:
-                    entries = entries.filter(team__organisation=scope.obj)
+                    entries = entries.filter(**{node: scope.obj})
                 else:
-                    entries = entries.filter(team__organisation__path__startswith=path)
+                    entries = entries.filter(**{f"{node}__path__startswith": path})
                 assert totals == indicator_totals(entries, indicators), (scope, path)
 
 

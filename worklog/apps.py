@@ -7,20 +7,25 @@ class WorklogConfig(AppConfig):
     verbose_name = _("Notebook and totals")
 
     def ready(self):
+        """Keep the roll-ups right when figures move without an entry changing: a team or
+        village moving to another organisation or area, a node of either tree moving,
+        an indicator counting other activities (worklog.tallies)."""
         from django.db.models.signals import m2m_changed, post_save, pre_save
 
-        from teams.models import Organisation, Team
+        from teams.models import Area, Organisation, Team, Village
         from worklog import tallies
         from worklog.models import Indicator
 
-        pre_save.connect(lambda instance, **kw: tallies.team_moving(instance), sender=Team,
-                         weak=False, dispatch_uid="worklog.team_moving")
-        post_save.connect(lambda instance, **kw: tallies.team_moved(instance), sender=Team,
-                          weak=False, dispatch_uid="worklog.team_moved")
-        pre_save.connect(lambda instance, **kw: tallies.organisation_moving(instance), sender=Organisation,
-                         weak=False, dispatch_uid="worklog.organisation_moving")
-        post_save.connect(lambda instance, created, **kw: created or tallies.organisation_moved(instance),
-                          sender=Organisation, weak=False, dispatch_uid="worklog.organisation_moved")
+        def connect(sender, before, after, name):
+            pre_save.connect(lambda instance, **kw: before(instance), sender=sender, weak=False,
+                             dispatch_uid=f"worklog.{name}_moving")
+            post_save.connect(lambda instance, created, **kw: created or after(instance), sender=sender,
+                              weak=False, dispatch_uid=f"worklog.{name}_moved")
+
+        for sender in (Team, Village):
+            connect(sender, tallies.via_moving, tallies.via_moved, sender._meta.model_name)
+        for sender in (Organisation, Area):
+            connect(sender, tallies.node_moving, tallies.node_moved, sender._meta.model_name)
         pre_save.connect(lambda instance, **kw: tallies.indicator_changing(instance), sender=Indicator,
                          weak=False, dispatch_uid="worklog.indicator_changing")
         post_save.connect(lambda instance, **kw: tallies.indicator_changed(instance), sender=Indicator,

@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from teams.models import BilingualName, Household, Organisation, Team, Village
+from teams.models import Area, BilingualName, Household, Organisation, Team, Village
 
 
 class Measure(models.TextChoices):
@@ -279,19 +279,25 @@ class Tally(TallyRow):
         ]
 
 
-class OrgTally(TallySums):
-    """The sums of `Tally` added up over one organisation's own teams (not its
-    sub-organisations') for one (year, month, activity).
+class RollupTally(TallySums):
+    """The sums of `Tally` added up over one node of a tree (an organisation's own teams,
+    or an area's own villages, not its sub-nodes') for one (year, month, activity).
 
-    Kept in the same transaction as `Tally` (worklog.tallies.add_to_tallies), so an
-    organisation's dashboard reads a few rows per sub-organisation, month and activity
-    whatever the number of teams and entries.
+    Kept in the same transaction as `Tally` (worklog.tallies.add_to_tallies), so the
+    dashboard of an organisation or area reads a few rows per sub-node, month and activity
+    whatever the number of teams, villages and entries.
     """
 
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class OrgTally(RollupTally):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         verbose_name = _("organisation tally")
@@ -303,20 +309,38 @@ class OrgTally(TallySums):
         ]
 
 
-class OrgReach(models.Model):
-    """How many distinct households the teams of one organisation and its sub-organisations
-    reached with one activity in a month (`month` 1–12) or in the whole year (`month` 0).
+class AreaTally(RollupTally):
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
 
-    Distinct households do not add up over months or sub-organisations, so each ancestor
-    keeps its own count; it is kept for the activities that a distinct-households
-    indicator counts, in the transaction of every change (worklog.tallies).
+    class Meta:
+        verbose_name = _("area tally")
+        verbose_name_plural = _("area tallies")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month", "area", "activity"], name="one_area_tally_per_key"),
+        ]
+
+
+class RollupReach(models.Model):
+    """How many distinct households the teams of a node and its sub-nodes (organisations)
+    or the node's villages and its sub-nodes' (areas) reached with one activity in a month
+    (`month` 1–12) or in the whole year (`month` 0).
+
+    Distinct households do not add up over months or sub-nodes, so each ancestor keeps its
+    own count; it is kept for the activities that a distinct-households indicator counts,
+    in the transaction of every change (worklog.tallies).
     """
 
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
     households = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class OrgReach(RollupReach):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         verbose_name = _("households reached")
@@ -325,6 +349,17 @@ class OrgReach(models.Model):
             models.UniqueConstraint(
                 fields=["year", "month", "organisation", "activity"], name="one_org_reach_per_key"
             ),
+        ]
+
+
+class AreaReach(RollupReach):
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("households reached in an area")
+        verbose_name_plural = _("households reached in areas")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month", "area", "activity"], name="one_area_reach_per_key"),
         ]
 
 

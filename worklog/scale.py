@@ -89,11 +89,9 @@ def seed_scale(number, *, seeds, activities, password=None):
     plan = NotebookPlan(activities, seeds, bench)
     writer = (CopyWriter if connection.vendor == "postgresql" else InsertWriter)(bench)
     entries, links = writer.write(plan, first_index=have, number=number - have)
-    from worklog.tallies import recount_org_tallies, recount_reach
+    from worklog.tallies import recount_rollups
 
-    # The writers fill Tally and HouseholdTally; the organisations' roll-ups follow them.
-    recount_org_tallies()
-    recount_reach()
+    recount_rollups()  # the writers fill Tally and HouseholdTally; the roll-ups follow them
     created["scale entries"], created["scale household links"] = entries, links
     return created
 

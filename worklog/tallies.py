@@ -1,11 +1,15 @@
-"""Keeping `Tally`, `HouseholdTally` and `OrgTally` exact: applied in the transaction of
-every entry change, rebuilt from raw entries in bulk, and verified against a recount.
+"""Keeping the tallies exact: applied in the transaction of every entry change, rebuilt
+from raw entries in bulk, and verified against a recount.
 
 An entry counts in the tallies while it is live. A change is "take the old values out,
 put the new ones in": `apply_entry(snapshot, -1)` then `apply_entry(snapshot, +1)`.
 Each step is one `INSERT … ON CONFLICT DO UPDATE` adding to the row, which is atomic on
-PostgreSQL and SQLite alike, so concurrent writers never lose an increment. `OrgTally`
-adds the same amounts up per organisation (of the team): one more upsert per change.
+PostgreSQL and SQLite alike, so concurrent writers never lose an increment.
+
+The roll-ups add the same amounts up per node of the two trees: `OrgTally` per
+organisation of the team and `AreaTally` per area of the village (one more upsert each
+per change), and `OrgReach` / `AreaReach` count the distinct households reached at every
+ancestor.
 """
 
 from collections import Counter, defaultdict
@@ -16,8 +20,18 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
-from teams.models import Household, Organisation, Team
-from worklog.models import Entry, HouseholdTally, Indicator, Measure, OrgReach, OrgTally, Tally
+from teams.models import Area, Household, Organisation, Team, Village
+from worklog.models import (
+    AreaReach,
+    AreaTally,
+    Entry,
+    HouseholdTally,
+    Indicator,
+    Measure,
+    OrgReach,
+    OrgTally,
+    Tally,
+)
 
 BATCH_SIZE = 20000  # rows per statement of a bulk upsert on PostgreSQL
 
@@ -63,37 +77,68 @@ def _upsert_sql(model, key_fields, sum_fields):
 
 TALLY_KEY = ["year", "month", "team_id", "village_id", "activity_id"]
 HOUSEHOLD_KEY = ["year", "month", "household_id", "team_id", "village_id", "activity_id"]
-ORG_KEY = ["year", "month", "organisation_id", "activity_id"]
 TALLY_UPSERT = _upsert_sql(Tally, TALLY_KEY, list(TALLY_SUMS))
 HOUSEHOLD_UPSERT = _upsert_sql(HouseholdTally, HOUSEHOLD_KEY, ["visits"])
 
 
-def _org_upsert_sql(rows):
-    """Tally rows (TALLY_KEY + TALLY_SUMS) added up per organisation of their team, in key
-    order (so concurrent writers take the row locks in one order), into `OrgTally`."""
-    table = OrgTally._meta.db_table
+@dataclass(frozen=True)
+class Rollup:
+    """One tree the tallies are rolled up along: organisations (through the team) or areas
+    (through the village)."""
+
+    sums: type  # OrgTally / AreaTally
+    reach: type  # OrgReach / AreaReach
+    node: str  # their node column
+    tree: type  # Organisation / Area
+    via: type  # Team / Village: what a tally row names, and which belongs to a node
+    via_column: str  # that column in Tally and HouseholdTally rows
+
+    @property
+    def key(self):
+        return ["year", "month", self.node, "activity_id"]
+
+    @property
+    def via_table(self):
+        return self.via._meta.db_table
+
+    @property
+    def via_path(self):
+        return f"{self.node.removesuffix('_id')}__path"
+
+
+ORG = Rollup(OrgTally, OrgReach, "organisation_id", Organisation, Team, "team_id")
+AREA = Rollup(AreaTally, AreaReach, "area_id", Area, Village, "village_id")
+ROLLUPS = (ORG, AREA)
+
+
+def _rollup_upsert_sql(rollup, rows):
+    """Tally rows (TALLY_KEY + TALLY_SUMS) added up per node of their team or village, in
+    key order (so concurrent writers take the row locks in one order), into the roll-up."""
+    table = rollup.sums._meta.db_table
     columns = TALLY_KEY + list(TALLY_SUMS)
     values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * rows)
     sums = ", ".join(f"SUM(v.{name})" for name in TALLY_SUMS)
     updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in TALLY_SUMS)
+    node = f"via.{rollup.node}"
     return (
         f"WITH v ({', '.join(columns)}) AS (VALUES {values}) "
-        f"INSERT INTO {table} ({', '.join(ORG_KEY + list(TALLY_SUMS))}) "
-        f"SELECT v.year, v.month, team.organisation_id, v.activity_id, {sums} "
-        f"FROM v JOIN teams_team team ON team.id = v.team_id WHERE 1 = 1 "
-        f"GROUP BY v.year, v.month, team.organisation_id, v.activity_id "
-        f"ORDER BY v.year, v.month, team.organisation_id, v.activity_id "
-        f"ON CONFLICT ({', '.join(ORG_KEY)}) DO UPDATE SET {updates}"
+        f"INSERT INTO {table} ({', '.join(rollup.key + list(TALLY_SUMS))}) "
+        f"SELECT v.year, v.month, {node}, v.activity_id, {sums} "
+        f"FROM v JOIN {rollup.via_table} via ON via.id = v.{rollup.via_column} WHERE 1 = 1 "
+        f"GROUP BY v.year, v.month, {node}, v.activity_id "
+        f"ORDER BY v.year, v.month, {node}, v.activity_id "
+        f"ON CONFLICT ({', '.join(rollup.key)}) DO UPDATE SET {updates}"
     )
 
 
 ORG_ROWS_PER_STATEMENT = 500
 
 
-def _unnest_upsert_sql(model, key_fields, sum_fields, types):
+def _unnest_upsert_sql(model, key_fields, sum_fields):
     """PostgreSQL: the upsert of many rows given as one array per column, in key order."""
     table = model._meta.db_table
     columns = key_fields + sum_fields
+    types = {"year": "smallint", "month": "smallint", "funds": "numeric"}
     arrays = ", ".join(f"%s::{types.get(name, 'bigint')}[]" for name in columns)
     updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in sum_fields)
     return (
@@ -104,10 +149,18 @@ def _unnest_upsert_sql(model, key_fields, sum_fields, types):
     )
 
 
-TALLY_UNNEST = _unnest_upsert_sql(Tally, TALLY_KEY, list(TALLY_SUMS), {"year": "smallint", "month": "smallint",
-                                                                      "funds": "numeric"})
-HOUSEHOLD_UNNEST = _unnest_upsert_sql(HouseholdTally, HOUSEHOLD_KEY, ["visits"],
-                                      {"year": "smallint", "month": "smallint"})
+def _upsert(cursor, model, key_fields, sum_fields, rows):
+    """Add rows (key + amounts, one per key, in key order) to a tally table: one statement
+    per page of rows on PostgreSQL, as arrays (a round trip per row, or even
+    execute_batch's statement per row, cost the import seconds)."""
+    if len(rows) > 1 and connection.vendor == "postgresql":
+        sql = _unnest_upsert_sql(model, key_fields, sum_fields)
+        for start in range(0, len(rows), BATCH_SIZE):
+            cursor.execute(sql, [list(column) for column in zip(*rows[start:start + BATCH_SIZE])])
+    elif len(rows) > 1:
+        cursor.executemany(_upsert_sql(model, key_fields, sum_fields), rows)
+    elif rows:
+        cursor.execute(_upsert_sql(model, key_fields, sum_fields), rows[0])
 
 
 def _summed(rows, key_length):
@@ -121,6 +174,9 @@ def _summed(rows, key_length):
     return [[*key, *amounts] for key, amounts in sorted(sums.items()) if any(amounts)]
 
 
+ROLLUP_ROWS_PER_STATEMENT = 500
+
+
 def add_to_tallies(tally_rows, household_rows=()):
     """Add rows of contributions to the tallies: the one way every writer (the notebook, the
     import, the scale seed) changes them.
@@ -128,36 +184,24 @@ def add_to_tallies(tally_rows, household_rows=()):
     `tally_rows`: [year, month, team_id, village_id, activity_id, entries, participants,
     sessions, quantity, funds, household_visits] each; `household_rows`: [year, month,
     household_id, team_id, village_id, activity_id, visits] each. Amounts may be negative.
-    The organisation roll-up goes last: its rows are the ones many teams share, so they
-    are locked for the shortest time.
+    The roll-ups go last: their rows are the ones many teams share, so they are locked for
+    the shortest time.
     """
     tally_rows, household_rows = _summed(tally_rows, len(TALLY_KEY)), _summed(household_rows, len(HOUSEHOLD_KEY))
     reach = Reach(household_rows)
     with connection.cursor() as cursor:
-        for sql, params, unnest in ((TALLY_UPSERT, tally_rows, TALLY_UNNEST),
-                                    (HOUSEHOLD_UPSERT, household_rows, HOUSEHOLD_UNNEST)):
-            if len(params) > 1 and connection.vendor == "postgresql":
-                # One statement per page of rows, as arrays (a round trip per row, or even
-                # execute_batch's statement per row, cost the import seconds).
-                for start in range(0, len(params), BATCH_SIZE):
-                    cursor.execute(unnest, [list(column) for column in zip(*params[start:start + BATCH_SIZE])])
-            elif len(params) > 1:
-                cursor.executemany(sql, params)
-            elif params:
-                cursor.execute(sql, params[0])
-        for start in range(0, len(tally_rows), ORG_ROWS_PER_STATEMENT):
-            chunk = tally_rows[start:start + ORG_ROWS_PER_STATEMENT]
-            cursor.execute(_org_upsert_sql(len(chunk)), [value for row in chunk for value in row])
+        _upsert(cursor, Tally, TALLY_KEY, list(TALLY_SUMS), tally_rows)
+        _upsert(cursor, HouseholdTally, HOUSEHOLD_KEY, ["visits"], household_rows)
+        for rollup in ROLLUPS:
+            for start in range(0, len(tally_rows), ROLLUP_ROWS_PER_STATEMENT):
+                chunk = tally_rows[start:start + ROLLUP_ROWS_PER_STATEMENT]
+                cursor.execute(_rollup_upsert_sql(rollup, len(chunk)), [value for row in chunk for value in row])
         reach.write(cursor)
 
 
-REACH_KEY = ["year", "month", "organisation_id", "activity_id"]
-REACH_UPSERT = _upsert_sql(OrgReach, REACH_KEY, ["households"])
-
-
 def reach_activity_ids():
-    """The activities whose distinct households `OrgReach` keeps: those a distinct-households
-    indicator counts."""
+    """The activities whose distinct households the roll-ups keep: those a
+    distinct-households indicator counts."""
     through = Indicator.activities.through.objects
     return set(through.filter(indicator__measure=Measure.HOUSEHOLDS).values_list("activity_id", flat=True))
 
@@ -168,9 +212,18 @@ def ancestor_paths(path):
     return ["/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
 
 
+def _chains(rollup, via_ids):
+    """{team or village id: [ids of its node and the node's ancestors]}."""
+    paths = dict(rollup.via.objects.filter(pk__in=via_ids).values_list("pk", rollup.via_path))
+    prefixes = {via: ancestor_paths(path) for via, path in paths.items()}
+    node_ids = dict(rollup.tree.objects.filter(
+        path__in={p for chain in prefixes.values() for p in chain}).values_list("path", "pk"))
+    return {via: [node_ids[p] for p in chain] for via, chain in prefixes.items()}
+
+
 class Reach:
-    """The change that household rows make to `OrgReach`: which (year, month or 0,
-    organisation, activity) gain or lose a distinct household.
+    """The change that household rows make to `OrgReach` and `AreaReach`: which (year,
+    month or 0, node, activity) gain or lose a distinct household.
 
     Made before the household rows are added (it reads the households' rows as they stand,
     with the households locked against concurrent changes on PostgreSQL), written after.
@@ -198,32 +251,31 @@ class Reach:
         after = before.copy()
         for *key, visits in rows:
             after[tuple(key)] += visits
-        team_ids = {key[3] for key in after}
-        paths = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "organisation__path"))
-        ancestors = {team: ancestor_paths(path) for team, path in paths.items()}
-        org_ids = dict(Organisation.objects.filter(
-            path__in={p for chain in ancestors.values() for p in chain}).values_list("path", "pk"))
         groups = {(row[0], row[2], row[5]) for row in rows}
+        for rollup in ROLLUPS:
+            via = HOUSEHOLD_KEY.index(rollup.via_column)
+            chains = _chains(rollup, {key[via] for key in after})
 
-        def reached(state):
-            keys = set()
-            for (year, month, household, team, _village, activity), visits in state.items():
-                if visits > 0 and (year, household, activity) in groups:
-                    for path in ancestors[team]:
-                        keys.add((year, month, org_ids[path], activity, household))
-                        keys.add((year, 0, org_ids[path], activity, household))
-            return keys
+            def reached(state):
+                keys = set()
+                for key, visits in state.items():
+                    year, month, household, activity = key[0], key[1], key[2], key[5]
+                    if visits > 0 and (year, household, activity) in groups:
+                        for node in chains[key[via]]:
+                            keys.add((year, month, node, activity, household))
+                            keys.add((year, 0, node, activity, household))
+                return keys
 
-        was, now = reached(before), reached(after)
-        changes = defaultdict(int)
-        for keys, sign in ((now - was, 1), (was - now, -1)):
-            for *reach_key, _household in keys:
-                changes[tuple(reach_key)] += sign
-        self.changes = {key: n for key, n in changes.items() if n}
+            was, now = reached(before), reached(after)
+            changes = defaultdict(int)
+            for keys, sign in ((now - was, 1), (was - now, -1)):
+                for *reach_key, _household in keys:
+                    changes[tuple(reach_key)] += sign
+            self.changes[rollup] = [[*key, n] for key, n in sorted(changes.items()) if n]
 
     def write(self, cursor):
-        if self.changes:
-            cursor.executemany(REACH_UPSERT, [[*key, n] for key, n in sorted(self.changes.items())])
+        for rollup, rows in self.changes.items():
+            _upsert(cursor, rollup.reach, rollup.key, ["households"], rows)
 
 
 def _contribution(snapshot, sign):
@@ -316,41 +368,40 @@ def stored(team_ids=None):
     return tallies, households
 
 
-def _add_org_sums(org_tallies, tallies, organisation_of):
-    """Add tally rows ({TALLY_KEY: sums}) to per-organisation sums, as OrgTally keeps them."""
-    for (year, month, team_id, _village_id, activity_id), values in tallies.items():
-        sums = org_tallies.setdefault((year, month, organisation_of[team_id], activity_id),
-                                      dict.fromkeys(TALLY_SUMS, 0))
+def _add_rollup_sums(rollup_tallies, tallies, node_of, via):
+    """Add tally rows ({TALLY_KEY: sums}) to per-node sums, as a roll-up keeps them."""
+    for key, values in tallies.items():
+        sums = rollup_tallies.setdefault((key[0], key[1], node_of[key[via]], key[4]), dict.fromkeys(TALLY_SUMS, 0))
         for name in TALLY_SUMS:
             sums[name] += values[name]
 
 
-def _org_stored():
-    org_tallies = {}
-    for row in OrgTally.objects.values(*ORG_KEY, *TALLY_SUMS):
+def _rollup_stored(rollup):
+    rollup_tallies = {}
+    for row in rollup.sums.objects.values(*rollup.key, *TALLY_SUMS):
         values = {name: row[name] for name in TALLY_SUMS}
         if any(values.values()):
             values["funds"] = Decimal(values["funds"]).quantize(Decimal("0.01"))
-            org_tallies[tuple(row[name] for name in ORG_KEY)] = values
-    return org_tallies
+            rollup_tallies[tuple(row[name] for name in rollup.key)] = values
+    return rollup_tallies
 
 
-def _reach_stored():
-    return {tuple(row[:4]): row[4] for row in OrgReach.objects.filter(households__gt=0)
-            .values_list(*REACH_KEY, "households")}
+def _reach_stored(rollup):
+    return {tuple(row[:4]): row[4] for row in rollup.reach.objects.filter(households__gt=0)
+            .values_list(*rollup.key, "households")}
 
 
-def _reach_from_household_tallies():
-    """OrgReach as the household tallies give it, counted by the database."""
+def _reach_from_household_tallies(rollup):
+    """A roll-up's households reached as the household tallies give them, counted by the
+    database."""
     activity_ids = sorted(reach_activity_ids())
     if not activity_ids:
         return {}
     counts = {}
     with connection.cursor() as cursor:
         for month, group in (("reached.month", "reached.month, "), ("0", "")):
-            cursor.execute(REACH_SELECT.format(month=month, group=group, where="1 = 1",
-                                               activities=", ".join(["%s"] * len(activity_ids))),
-                           activity_ids)
+            cursor.execute(_reach_select(rollup, month=month, group=group, where="1 = 1",
+                                         activities=len(activity_ids)), activity_ids)
             counts.update({tuple(row[:4]): row[4] for row in cursor.fetchall() if row[4]})
     return counts
 
@@ -369,102 +420,120 @@ def differences():
     """Where stored tallies and a recount disagree, as readable lines (empty when exact).
 
     `Tally` and `HouseholdTally` are recounted from the entries a few teams at a time (so
-    memory stays flat at millions of entries), `OrgTally` from those recounts, and
-    `OrgReach` by the database from the household tallies checked that way.
+    memory stays flat at millions of entries), the roll-ups' sums from those recounts,
+    and their households reached by the database from the household tallies checked
+    that way.
     """
-    lines, org_expected = [], {}
-    organisation_of = dict(Team.objects.values_list("pk", "organisation_id"))
-    team_ids = sorted(organisation_of)
+    lines = []
+    rollup_expected = {rollup: {} for rollup in ROLLUPS}
+    node_of = {rollup: dict(rollup.via.objects.values_list("pk", rollup.node)) for rollup in ROLLUPS}
+    team_ids = sorted(node_of[ORG])
     for start in range(0, len(team_ids), VERIFY_TEAMS_AT_ONCE):
         chunk = team_ids[start:start + VERIFY_TEAMS_AT_ONCE]
         expected_tallies, expected_households = recount(Entry.objects.filter(team_id__in=chunk))
         actual_tallies, actual_households = stored(chunk)
         _compare(lines, "tally", TALLY_KEY, expected_tallies, actual_tallies, None)
         _compare(lines, "household tally", HOUSEHOLD_KEY, expected_households, actual_households, 0)
-        _add_org_sums(org_expected, expected_tallies, organisation_of)
-    org_expected = {key: sums for key, sums in org_expected.items() if any(sums.values())}
-    _compare(lines, "organisation tally", ORG_KEY, org_expected, _org_stored(), None)
-    _compare(lines, "households reached", REACH_KEY, _reach_from_household_tallies(), _reach_stored(), 0)
+        for rollup in ROLLUPS:
+            _add_rollup_sums(rollup_expected[rollup], expected_tallies, node_of[rollup],
+                             TALLY_KEY.index(rollup.via_column))
+    for rollup in ROLLUPS:
+        label = rollup.tree._meta.model_name
+        expected = {key: sums for key, sums in rollup_expected[rollup].items() if any(sums.values())}
+        _compare(lines, f"{label} tally", rollup.key, expected, _rollup_stored(rollup), None)
+        _compare(lines, f"households reached by {label}", rollup.key,
+                 _reach_from_household_tallies(rollup), _reach_stored(rollup), 0)
     return lines
 
 
-ORG_RECOUNT = f"""
-INSERT INTO {OrgTally._meta.db_table} ({", ".join(ORG_KEY + list(TALLY_SUMS))})
-SELECT tally.year, tally.month, team.organisation_id, tally.activity_id,
-       {", ".join(f"SUM(tally.{name})" for name in TALLY_SUMS)}
-FROM {Tally._meta.db_table} tally JOIN teams_team team ON team.id = tally.team_id
-WHERE {{where}}
-GROUP BY tally.year, tally.month, team.organisation_id, tally.activity_id
-"""
+def _sums_recount(rollup, where):
+    table = rollup.sums._meta.db_table
+    return (
+        f"INSERT INTO {table} ({', '.join(rollup.key + list(TALLY_SUMS))}) "
+        f"SELECT tally.year, tally.month, via.{rollup.node}, tally.activity_id, "
+        f"{', '.join(f'SUM(tally.{name})' for name in TALLY_SUMS)} "
+        f"FROM {Tally._meta.db_table} tally JOIN {rollup.via_table} via ON via.id = tally.{rollup.via_column} "
+        f"WHERE {where} GROUP BY tally.year, tally.month, via.{rollup.node}, tally.activity_id"
+    )
 
 
-def recount_org_tallies(organisation_ids=None):
-    """Recompute `OrgTally` from `Tally`, for some organisations (after a team moved between
-    them) or all. On PostgreSQL the roll-up is locked against writers meanwhile: entry
-    changes still in flight finish first, later ones wait and then add to the new rows."""
+def _lock(cursor, model):
+    """On PostgreSQL, hold writers of a roll-up off while it is recounted: changes in
+    flight finish first, later ones wait and then add to the recounted rows."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def recount_rollup_sums(rollup, node_ids=None):
+    """Recompute a roll-up's sums from `Tally`, for some nodes (after a team or village
+    moved between them) or all."""
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {OrgTally._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-        rows = OrgTally.objects.all()
-        if organisation_ids is None:
-            cursor.execute(f"DELETE FROM {OrgTally._meta.db_table}")
-            cursor.execute(ORG_RECOUNT.format(where="1 = 1"))
+        _lock(cursor, rollup.sums)
+        if node_ids is None:
+            cursor.execute(f"DELETE FROM {rollup.sums._meta.db_table}")
+            cursor.execute(_sums_recount(rollup, "1 = 1"))
         else:
-            ids = sorted(set(organisation_ids))
-            rows.filter(organisation_id__in=ids).delete()
-            marks = ", ".join(["%s"] * len(ids))
-            cursor.execute(ORG_RECOUNT.format(where=f"team.organisation_id IN ({marks})"), ids)
+            ids = sorted(set(node_ids))
+            rollup.sums.objects.filter(**{f"{rollup.node}__in": ids}).delete()
+            cursor.execute(_sums_recount(rollup, f"via.{rollup.node} IN ({', '.join(['%s'] * len(ids))})"), ids)
 
 
-REACH_SELECT = f"""
+def _reach_select(rollup, *, month, group, where, activities):
+    """Households reached per (year, month or 0, node, activity), from `HouseholdTally`:
+    the rows filtered first, then joined to every ancestor of their node."""
+    tree = rollup.tree._meta.db_table
+    return f"""
 WITH reached AS MATERIALIZED (
-    SELECT ht.year, ht.month, ht.household_id, ht.activity_id, team.organisation_id
-    FROM {HouseholdTally._meta.db_table} ht JOIN teams_team team ON team.id = ht.team_id
-    WHERE ht.visits > 0 AND ht.activity_id IN ({{activities}})
+    SELECT ht.year, ht.month, ht.household_id, ht.activity_id, via.{rollup.node} AS node_id
+    FROM {HouseholdTally._meta.db_table} ht JOIN {rollup.via_table} via ON via.id = ht.{rollup.via_column}
+    WHERE ht.visits > 0 AND ht.activity_id IN ({", ".join(["%s"] * activities)})
 )
-SELECT reached.year, {{month}}, ancestor.id, reached.activity_id, COUNT(DISTINCT reached.household_id)
+SELECT reached.year, {month}, ancestor.id, reached.activity_id, COUNT(DISTINCT reached.household_id)
 FROM reached
-JOIN teams_organisation org ON org.id = reached.organisation_id
-JOIN teams_organisation ancestor ON substr(org.path, 1, length(ancestor.path)) = ancestor.path
-WHERE {{where}}
-GROUP BY reached.year, {{group}}ancestor.id, reached.activity_id
+JOIN {tree} node ON node.id = reached.node_id
+JOIN {tree} ancestor ON substr(node.path, 1, length(ancestor.path)) = ancestor.path
+WHERE {where}
+GROUP BY reached.year, {group}ancestor.id, reached.activity_id
 """
-REACH_RECOUNT = (
-    f"INSERT INTO {OrgReach._meta.db_table} (year, month, organisation_id, activity_id, households) "
-    + REACH_SELECT
-)
 
 
-def recount_reach(organisation_ids=None, activity_ids=None):
-    """Recompute `OrgReach` from `HouseholdTally` for some organisations and activities, or
-    all of them (locked against writers meanwhile on PostgreSQL, like recount_org_tallies)."""
-    stale = OrgReach.objects.all()  # all activities: those no longer counted go too
-    if activity_ids is None:
-        activity_ids = reach_activity_ids()
-    else:
-        stale = stale.filter(activity_id__in=activity_ids)
-    activity_ids = sorted(activity_ids)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {OrgReach._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-        where, params = "1 = 1", []
-        if organisation_ids is not None:
-            ids = sorted(set(organisation_ids))
-            stale = stale.filter(organisation_id__in=ids)
-            where, params = f"ancestor.id IN ({', '.join(['%s'] * len(ids))})", ids
-        stale.delete()
-        if not activity_ids or (organisation_ids is not None and not params):
-            return
-        activities = ", ".join(["%s"] * len(activity_ids))
-        for month, group in (("reached.month", "reached.month, "), ("0", "")):
-            cursor.execute(REACH_RECOUNT.format(month=month, group=group, activities=activities,
-                                                where=where), [*activity_ids, *params])
+def recount_reach(rollups=ROLLUPS, node_ids=None, activity_ids=None):
+    """Recompute the households reached from `HouseholdTally` for some roll-ups, nodes and
+    activities, or all of them (locked against writers meanwhile on PostgreSQL)."""
+    every_activity = activity_ids is None
+    activity_ids = sorted(reach_activity_ids() if every_activity else activity_ids)
+    for rollup in rollups:
+        # Every activity's rows go when all are recounted: those no longer counted too.
+        stale = rollup.reach.objects.all() if every_activity else rollup.reach.objects.filter(
+            activity_id__in=activity_ids)
+        with transaction.atomic(), connection.cursor() as cursor:
+            _lock(cursor, rollup.reach)
+            where, params = "1 = 1", []
+            if node_ids is not None:
+                ids = sorted(set(node_ids))
+                stale = stale.filter(**{f"{rollup.node}__in": ids})
+                where, params = f"ancestor.id IN ({', '.join(['%s'] * len(ids))})", ids
+            stale.delete()
+            if not activity_ids or (node_ids is not None and not params):
+                continue
+            table = rollup.reach._meta.db_table
+            for month, group in (("reached.month", "reached.month, "), ("0", "")):
+                select = _reach_select(rollup, month=month, group=group, where=where, activities=len(activity_ids))
+                cursor.execute(f"INSERT INTO {table} ({', '.join(rollup.key)}, households) {select}",
+                               [*activity_ids, *params])
 
 
-def _organisation_chain_ids(*organisation_ids):
-    paths = Organisation.objects.filter(pk__in=organisation_ids).values_list("path", flat=True)
+def recount_rollups():
+    """Recompute every roll-up from the tallies (after a bulk load)."""
+    for rollup in ROLLUPS:
+        recount_rollup_sums(rollup)
+    recount_reach()
+
+
+def _chain_ids(rollup, *node_ids):
+    paths = rollup.tree.objects.filter(pk__in=node_ids).values_list("path", flat=True)
     prefixes = {prefix for path in paths for prefix in ancestor_paths(path)}
-    return list(Organisation.objects.filter(path__in=prefixes).values_list("pk", flat=True))
+    return list(rollup.tree.objects.filter(path__in=prefixes).values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -487,46 +556,53 @@ def rebuild():
             batch_size=5000,
         )
         made[0], made[1] = made[0] + len(tallies), made[1] + len(households)
-    recount_org_tallies()
-    recount_reach()
+    recount_rollups()
     return tuple(made)
 
 
-def team_moving(team):
-    """Before a team is saved: remember the organisation it belongs to now."""
-    team._organisation_before = (
-        Team.objects.filter(pk=team.pk).values_list("organisation_id", flat=True).first()
-        if team.pk else None
+def _moving(instance, field):
+    """Before a team, village or tree node is saved: remember where it hangs now."""
+    instance._before = (
+        type(instance).objects.filter(pk=instance.pk).values_list(field, flat=True).first()
+        if instance.pk else None
     )
 
 
-def team_moved(team):
-    """After a team is saved: if it changed organisation, recount both organisations'
-    roll-ups once the move is committed (its tallies now add up under the new one)."""
-    before = getattr(team, "_organisation_before", None)
-    if before is not None and before != team.organisation_id:
-        moved = (before, team.organisation_id)
+def _moved(instance, field):
+    """(where it hung, where it hangs) if a saved team, village or node moved, else None."""
+    before, now = getattr(instance, "_before", None), getattr(instance, field)
+    return (before, now) if instance.pk and before is not None and before != now else None
+
+
+def via_moving(instance):
+    _moving(instance, "organisation_id" if isinstance(instance, Team) else "area_id")
+
+
+def via_moved(instance):
+    """A team moved to another organisation, or a village to another area: once that is
+    committed, recount both nodes' roll-ups (its tallies now add up under the new one)."""
+    rollup = ORG if isinstance(instance, Team) else AREA
+    moved = _moved(instance, rollup.node)
+    if moved:
 
         def recount():
-            recount_org_tallies(moved)
-            recount_reach(_organisation_chain_ids(*moved))
+            recount_rollup_sums(rollup, moved)
+            recount_reach([rollup], _chain_ids(rollup, *moved))
 
         transaction.on_commit(recount)
 
 
-def organisation_moving(organisation):
-    """Before an organisation is saved: remember its parent."""
-    organisation._parent_before = (
-        Organisation.objects.filter(pk=organisation.pk).values_list("parent_id", flat=True).first()
-        if organisation.pk else None
-    )
+def node_moving(node):
+    _moving(node, "parent_id")
 
 
-def organisation_moved(organisation):
-    """After an organisation moved under another parent: its subtree's households now
-    count towards other ancestors, so recount the households reached once committed."""
-    if organisation.pk and getattr(organisation, "_parent_before", None) != organisation.parent_id:
-        transaction.on_commit(recount_reach)
+def node_moved(node):
+    """An organisation or area moved under another parent: its subtree's households now
+    count towards other ancestors, so recount that tree's households reached once
+    committed. (Sums are kept per node and read by path: they need nothing.)"""
+    if getattr(node, "_before", None) != node.parent_id and node.pk:
+        rollup = ORG if isinstance(node, Organisation) else AREA
+        transaction.on_commit(lambda: recount_reach([rollup]))
 
 
 def indicator_changing(indicator):

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from teams.models import Area, Organisation, Team, Village
 from worklog.models import (
+    AreaReach,
+    AreaTally,
     Entry,
     HouseholdTally,
     Indicator,
@@ -95,24 +97,47 @@ class Scope:
         return getattr(self.obj, "path", None)
 
     @property
-    def sums_by_organisation(self):
-        """Whether the scope's sums can be read from the organisations' roll-up."""
-        return self.kind in ("org", "all")
+    def sums_from_rollup(self):
+        """Whether the scope's sums are read from a roll-up (OrgTally, AreaTally)."""
+        return self.kind in ("org", "area", "all")
 
     def sum_rows(self):
-        """The tally rows whose sums are the scope's: `OrgTally` for an organisation (a few
-        rows per sub-organisation whatever the number of teams), `Tally` otherwise."""
+        """The tally rows whose sums are the scope's: `OrgTally` or `AreaTally` for an
+        organisation or area (a few rows per sub-node whatever the number of teams and
+        villages), `Tally` for a team or village."""
         if self.kind == "org":
             return OrgTally.objects.filter(organisation__path__startswith=self.obj_path).order_by()
+        if self.kind == "area":
+            return AreaTally.objects.filter(area__path__startswith=self.obj_path).order_by()
         if self.kind == "all":
             return OrgTally.objects.order_by()
         return Tally.objects.filter(self.entry_filter()).order_by()
 
     def child_path_field(self, rows):
         """The path, for rows of `rows`' model, that a breakdown by child node groups on."""
+        if rows.model in (OrgTally, OrgReach):
+            return "organisation__path"
+        if rows.model in (AreaTally, AreaReach):
+            return "area__path"
+        return "village__area__path" if self.kind == "area" else "team__organisation__path"
+
+    def reach_rows(self):
+        """The scope's households reached, for an organisation or area: its node's rows and
+        its children's."""
+        if self.kind == "org":
+            return OrgReach.objects.order_by(), "organisation"
         if self.kind == "area":
-            return "village__area__path"
-        return "organisation__path" if rows.model is OrgTally else "team__organisation__path"
+            return AreaReach.objects.order_by(), "area"
+        return None, None
+
+    def own_household_rows(self):
+        """HouseholdTally rows of the teams (organisation) or villages (area) right at the
+        scope's node, not below it, or None when it has none."""
+        if self.kind == "org" and Team.objects.filter(organisation=self.obj).exists():
+            return HouseholdTally.objects.filter(team__organisation=self.obj)
+        if self.kind == "area" and Village.objects.filter(area=self.obj).exists():
+            return HouseholdTally.objects.filter(village__area=self.obj)
+        return None
 
 
 def resolve_scope(kind=None, slug=None):
@@ -210,10 +235,10 @@ def _tally_aggregates(indicators, reach=()):
 
 
 def _reach_indicators(scope, indicators):
-    """The distinct-households indicators whose totals for the scope `OrgReach` keeps: for an
-    organisation, those counting one activity (households reached with several activities
-    are a union, which per-activity counts cannot give)."""
-    if scope.kind != "org":
+    """The distinct-households indicators whose totals for the scope a roll-up keeps: for an
+    organisation or area, those counting one activity (households reached with several
+    activities are a union, which per-activity counts cannot give)."""
+    if scope.kind not in ("org", "area"):
         return []
     return [ind for ind in indicators
             if ind.measure == Measure.HOUSEHOLDS and len(ind.activities.all()) == 1]
@@ -253,10 +278,11 @@ def grouped_totals(scope, year, indicators, by=None):
     sums, distinct, reached = _tally_aggregates(indicators, reach)
     sum_rows = Tally.objects.filter(scope.entry_filter()).order_by() if by_team else scope.sum_rows()
     household_rows = _household_rows(scope, indicators, skip=reach)
-    if by == "child" and reached and Team.objects.filter(organisation=scope.obj).exists():
-        # The teams right at the organisation: not a sub-organisation, so not in OrgReach.
-        own = Q(team__organisation=scope.obj) & Q(activity_id__in=[a.pk for i in reach for a in i.activities.all()])
-        household_rows = household_rows | HouseholdTally.objects.filter(own, visits__gt=0)
+    own = scope.own_household_rows() if by == "child" and reached else None
+    if own is not None:
+        # The teams or villages right at the node are no child node: not in the roll-up.
+        counted = [a.pk for i in reach for a in i.activities.all()]
+        household_rows = household_rows | own.filter(activity_id__in=counted, visits__gt=0)
         distinct.update(_tally_aggregates(reach)[1])
     results = {}
     for rows, aggregates in ((sum_rows, sums), (household_rows, distinct),
@@ -268,8 +294,7 @@ def grouped_totals(scope, year, indicators, by=None):
             results.setdefault(None, {}).update(rows.aggregate(**aggregates))
             continue
         if by == "child":
-            field = "organisation__path" if rows.model is OrgReach else scope.child_path_field(rows)
-            rows = rows.annotate(child=child_path(scope, field))
+            rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
         for row in rows.values(by).annotate(**aggregates):
             values = results.setdefault(row[by], {})
             values.update({key: value for key, value in row.items() if value is not None or key not in values})
@@ -277,16 +302,16 @@ def grouped_totals(scope, year, indicators, by=None):
 
 
 def _reach_rows(scope, by=None):
-    """OrgReach rows of an organisation scope: its own for the year, month by month, or its
-    children's for a breakdown."""
-    if scope.kind != "org":
+    """Households-reached rows of an organisation or area scope: its own for the year,
+    month by month, or its children's for a breakdown."""
+    rows, node = scope.reach_rows()
+    if rows is None:
         return OrgReach.objects.none()
-    rows = OrgReach.objects.order_by()
     if by == "child":
-        return rows.filter(month=0, organisation__parent=scope.obj)
+        return rows.filter(month=0, **{f"{node}__parent": scope.obj})
     if by == "month":
-        return rows.filter(month__gt=0, organisation=scope.obj)
-    return rows.filter(month=0, organisation=scope.obj)
+        return rows.filter(month__gt=0, **{node: scope.obj})
+    return rows.filter(month=0, **{node: scope.obj})
 
 
 def child_path(scope, field):

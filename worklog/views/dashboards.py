@@ -74,7 +74,7 @@ def _years_with_data(scope):
     """Years with tallies in the scope: one index probe per year (a skip scan), not a
     read of every tally row of the scope."""
     rows = scope.sum_rows()
-    if scope.sums_by_organisation:  # a small table: its years in one query
+    if scope.kind in ("org", "all"):  # OrgTally is small: its years in one query
         years = set(rows.values_list("year", flat=True).distinct())
         return sorted(years | {timezone.localdate().year}, reverse=True)
     years, year = set(), rows.model.objects.aggregate(first=Min("year"))["first"]
