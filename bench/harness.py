@@ -43,6 +43,7 @@ MARK = "made by bench/harness.py"
 YEAR = 2021  # a full year of scale data (2018–2022), with the year before it
 ORG = "bench"
 COORDINATOR = "bench-coordinator"
+AREA = "bench-region"  # the area tree over the bench villages
 
 
 def env(name, default):
@@ -283,11 +284,14 @@ class Bench:
         coordinator.login(COORDINATOR, self.password)
         member = Client(self.port)
         member.login("bench-m0001", self.password)
+        admin = Client(self.port)  # the demo's superuser: it may open any area
+        admin.login("admin", self.password)
         found = {}
         for key, client, path in (
             ("dashboard_ms", coordinator, f"/dashboard/?year={YEAR}&org={ORG}"),
             ("api_ms", coordinator, f"/api/totals?year={YEAR}&org={ORG}"),
             ("notebook_ms", member, "/notebook/"),
+            ("area_dashboard_ms", admin, f"/dashboard/?year={YEAR}&area={AREA}"),
         ):
             log(f"  GET {path}")
             found[key] = timed_gets(client, path, count=self.s.requests,
