@@ -247,7 +247,8 @@ class Bench:
         log(f"N = {number:,}: seeded in {seconds:.0f} s, peak {megabytes} MB; VACUUM")
         started = time.monotonic()
         self.sql("VACUUM (ANALYZE) worklog_entry, worklog_entry_households, worklog_tally, "
-                 "worklog_householdtally, teams_household", autocommit=True)
+                 "worklog_householdtally, teams_household, worklog_orgtally, worklog_orgreach, "
+                 "worklog_areatally, worklog_areareach", autocommit=True)
         run["vacuum_seconds"] = round(time.monotonic() - started, 1)
         run.update(self.sizes())
         if number == min(self.s.sizes):

@@ -89,9 +89,13 @@ def seed_scale(number, *, seeds, activities, password=None):
     plan = NotebookPlan(activities, seeds, bench)
     writer = (CopyWriter if connection.vendor == "postgresql" else InsertWriter)(bench)
     entries, links = writer.write(plan, first_index=have, number=number - have)
-    from worklog.tallies import recount_rollups
+    from worklog.tallies import ROLLUPS, recount_rollups
 
     recount_rollups()  # the writers fill Tally and HouseholdTally; the roll-ups follow them
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # their statistics, for the dashboards' plans
+            for rollup in ROLLUPS:
+                cursor.execute(f"ANALYZE {rollup.sums._meta.db_table}, {rollup.reach._meta.db_table}")
     created["scale entries"], created["scale household links"] = entries, links
     return created
 
