@@ -102,8 +102,18 @@ class Rollup:
         return self.via._meta.db_table
 
     @property
+    def node_field(self):
+        return self.node.removesuffix("_id")
+
+    @property
     def via_path(self):
-        return f"{self.node.removesuffix('_id')}__path"
+        """The node's path, from the roll-up's rows or from a team or village."""
+        return f"{self.node_field}__path"
+
+    @property
+    def via_field(self):
+        """The team or village, from `Tally` and `HouseholdTally` rows."""
+        return self.via_column.removesuffix("_id")
 
 
 ORG = Rollup(OrgTally, OrgReach, "organisation_id", Organisation, Team, "team_id")

@@ -17,9 +17,8 @@ from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext as _
 
 from teams.models import Area, Organisation, Team, Village
+from worklog.tallies import AREA, ORG
 from worklog.models import (
-    AreaReach,
-    AreaTally,
     Entry,
     HouseholdTally,
     Indicator,
@@ -97,47 +96,34 @@ class Scope:
         return getattr(self.obj, "path", None)
 
     @property
-    def sums_from_rollup(self):
-        """Whether the scope's sums are read from a roll-up (OrgTally, AreaTally)."""
-        return self.kind in ("org", "area", "all")
+    def rollup(self):
+        """The tree an organisation or area scope rolls up along (worklog.tallies), else None."""
+        return {"org": ORG, "area": AREA}.get(self.kind)
 
     def sum_rows(self):
         """The tally rows whose sums are the scope's: `OrgTally` or `AreaTally` for an
         organisation or area (a few rows per sub-node whatever the number of teams and
         villages), `Tally` for a team or village."""
-        if self.kind == "org":
-            return OrgTally.objects.filter(organisation__path__startswith=self.obj_path).order_by()
-        if self.kind == "area":
-            return AreaTally.objects.filter(area__path__startswith=self.obj_path).order_by()
         if self.kind == "all":
             return OrgTally.objects.order_by()
-        return Tally.objects.filter(self.entry_filter()).order_by()
+        if self.rollup is None:
+            return Tally.objects.filter(self.entry_filter()).order_by()
+        return self.rollup.sums.objects.filter(**{f"{self.rollup.via_path}__startswith": self.obj_path}).order_by()
 
     def child_path_field(self, rows):
         """The path, for rows of `rows`' model, that a breakdown by child node groups on."""
-        if rows.model in (OrgTally, OrgReach):
-            return "organisation__path"
-        if rows.model in (AreaTally, AreaReach):
-            return "area__path"
-        return "village__area__path" if self.kind == "area" else "team__organisation__path"
-
-    def reach_rows(self):
-        """The scope's households reached, for an organisation or area: its node's rows and
-        its children's."""
-        if self.kind == "org":
-            return OrgReach.objects.order_by(), "organisation"
-        if self.kind == "area":
-            return AreaReach.objects.order_by(), "area"
-        return None, None
+        rollup = self.rollup
+        if rows.model in (rollup.sums, rollup.reach):
+            return rollup.via_path
+        return f"{rollup.via_field}__{rollup.via_path}"
 
     def own_household_rows(self):
         """HouseholdTally rows of the teams (organisation) or villages (area) right at the
         scope's node, not below it, or None when it has none."""
-        if self.kind == "org" and Team.objects.filter(organisation=self.obj).exists():
-            return HouseholdTally.objects.filter(team__organisation=self.obj)
-        if self.kind == "area" and Village.objects.filter(area=self.obj).exists():
-            return HouseholdTally.objects.filter(village__area=self.obj)
-        return None
+        rollup = self.rollup
+        if not rollup.via.objects.filter(**{rollup.node_field: self.obj}).exists():
+            return None
+        return HouseholdTally.objects.filter(**{f"{rollup.via_field}__{rollup.node_field}": self.obj})
 
 
 def resolve_scope(kind=None, slug=None):
@@ -244,17 +230,22 @@ def _reach_indicators(scope, indicators):
             if ind.measure == Measure.HOUSEHOLDS and len(ind.activities.all()) == 1]
 
 
-def _household_rows(scope, indicators, skip=()):
-    """The scope's HouseholdTally rows that a distinct-households indicator can count:
-    restricted to those activities up front, not only inside each FILTER (at 10 M entries
-    this is the difference between reading every household row of the year and a few)."""
-    activity_ids = {
+def _counted_activity_ids(indicators, skip=()):
+    """The activities whose households the distinct-households indicators (but those in
+    `skip`) count."""
+    return {
         activity.pk
         for ind in indicators if ind.measure == Measure.HOUSEHOLDS and ind not in skip
         for activity in ind.activities.all()
     }
+
+
+def _household_rows(scope, indicators, skip=()):
+    """The scope's HouseholdTally rows that a distinct-households indicator can count:
+    restricted to those activities up front, not only inside each FILTER (at 10 M entries
+    this is the difference between reading every household row of the year and a few)."""
     return HouseholdTally.objects.filter(
-        scope.entry_filter(), visits__gt=0, activity_id__in=activity_ids
+        scope.entry_filter(), visits__gt=0, activity_id__in=_counted_activity_ids(indicators, skip)
     ).order_by()
 
 
@@ -281,8 +272,7 @@ def grouped_totals(scope, year, indicators, by=None):
     own = scope.own_household_rows() if by == "child" and reached else None
     if own is not None:
         # The teams or villages right at the node are no child node: not in the roll-up.
-        counted = [a.pk for i in reach for a in i.activities.all()]
-        household_rows = household_rows | own.filter(activity_id__in=counted, visits__gt=0)
+        household_rows = household_rows | own.filter(activity_id__in=_counted_activity_ids(reach), visits__gt=0)
         distinct.update(_tally_aggregates(reach)[1])
     results = {}
     for rows, aggregates in ((sum_rows, sums), (household_rows, distinct),
@@ -304,9 +294,9 @@ def grouped_totals(scope, year, indicators, by=None):
 def _reach_rows(scope, by=None):
     """Households-reached rows of an organisation or area scope: its own for the year,
     month by month, or its children's for a breakdown."""
-    rows, node = scope.reach_rows()
-    if rows is None:
+    if scope.rollup is None:
         return OrgReach.objects.none()
+    rows, node = scope.rollup.reach.objects.order_by(), scope.rollup.node_field
     if by == "child":
         return rows.filter(month=0, **{f"{node}__parent": scope.obj})
     if by == "month":
@@ -329,8 +319,7 @@ def tally_totals(tallies, household_tallies, indicators):
     sums, distinct, _reached = _tally_aggregates(indicators)
     values = tallies.order_by().aggregate(**sums) if sums else {}
     if distinct:
-        counted = [a.pk for ind in indicators if ind.measure == Measure.HOUSEHOLDS for a in ind.activities.all()]
-        rows = household_tallies.filter(visits__gt=0, activity_id__in=counted).order_by()
+        rows = household_tallies.filter(visits__gt=0, activity_id__in=_counted_activity_ids(indicators)).order_by()
         values.update(rows.aggregate(**distinct))
     return _as_totals(indicators, values)
 
