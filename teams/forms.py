@@ -2,7 +2,7 @@
 
 from django import forms
 
-from teams.models import Household
+from teams.models import HOUSEHOLD_SIZE_MAX, Household
 from worklog.fields import IdChoiceField, IdMultipleChoiceField
 
 
@@ -16,7 +16,10 @@ class HouseholdForm(forms.ModelForm):
         fields = ["village", "house_number", "head_name", "size", "phone", "tags", "notes"]
         field_classes = {"village": IdChoiceField, "tags": IdMultipleChoiceField}
         widgets = {
-            "size": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "step": 1}),
+            # The limit itself is the model's validator; `max` lets the phone say so early.
+            "size": forms.NumberInput(
+                attrs={"inputmode": "numeric", "min": 0, "max": HOUSEHOLD_SIZE_MAX, "step": 1}
+            ),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "tags": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             "notes": forms.Textarea(attrs={"rows": 4}),

@@ -3,11 +3,13 @@ households and coordinators' scopes."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.functions import Concat, Substr
+from django.db.models.functions import Concat, Length, Substr
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -251,6 +253,13 @@ class HouseholdTag(BilingualName, models.Model):
         return self.label
 
 
+# What a household may hold: the form, the admin and the import all read these (through the
+# fields' validators and max lengths), and the database checks the ranges.
+HOUSEHOLD_SIZE_MAX = 100
+HOUSEHOLD_PHONE_MAX_LENGTH = 30
+HOUSEHOLD_NOTES_MAX_LENGTH = 5000
+
+
 class Household(models.Model):
     """A household of a village, with what serving it needs and nothing more.
 
@@ -262,9 +271,17 @@ class Household(models.Model):
     )
     house_number = models.CharField(_("house number"), max_length=20)
     head_name = models.CharField(_("head of household"), max_length=100)
-    size = models.PositiveSmallIntegerField(_("people"), default=1)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    size = models.PositiveSmallIntegerField(
+        _("people"), default=1, validators=[MaxValueValidator(HOUSEHOLD_SIZE_MAX)]
+    )
+    phone = models.CharField(_("phone"), max_length=HOUSEHOLD_PHONE_MAX_LENGTH, blank=True)
+    # A TextField's max_length only reaches the form; the validator makes full_clean() check it.
+    notes = models.TextField(
+        _("notes"),
+        max_length=HOUSEHOLD_NOTES_MAX_LENGTH,
+        blank=True,
+        validators=[MaxLengthValidator(HOUSEHOLD_NOTES_MAX_LENGTH)],
+    )
     tags = models.ManyToManyField(
         HouseholdTag, verbose_name=_("tags"), blank=True, related_name="households"
     )
@@ -281,7 +298,18 @@ class Household(models.Model):
                 violation_error_message=_("This village already has a household with this number."),
             ),
             models.CheckConstraint(
-                condition=Q(size__gte=0), name="household_size_not_negative"
+                condition=Q(size__gte=0, size__lte=HOUSEHOLD_SIZE_MAX),
+                name="household_size_in_range",
+                violation_error_message=format_lazy(
+                    _("A household has at most {max} people."), max=HOUSEHOLD_SIZE_MAX
+                ),
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("notes"), HOUSEHOLD_NOTES_MAX_LENGTH),
+                name="household_notes_within_limit",
+                violation_error_message=format_lazy(
+                    _("Notes hold at most {max} characters."), max=HOUSEHOLD_NOTES_MAX_LENGTH
+                ),
             ),
         ]
 

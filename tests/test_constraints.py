@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from teams.models import HOUSEHOLD_NOTES_MAX_LENGTH, HOUSEHOLD_SIZE_MAX, Household
+
 from tests.factories import (
     EntryFactory,
     HouseholdFactory,
@@ -67,3 +69,28 @@ def test_team_cannot_end_before_it_starts():
     team = TeamFactory()
 
     refused(lambda: TeamFactory(starts_on=team.starts_on, ends_on=team.starts_on.replace(year=2016)))
+
+
+@pytest.mark.parametrize("field, value", [
+    ("size", HOUSEHOLD_SIZE_MAX + 1),
+    ("size", 1_000),
+    ("notes", "n" * (HOUSEHOLD_NOTES_MAX_LENGTH + 1)),
+])
+def test_household_beyond_the_limits_is_refused(field, value):
+    household = HouseholdFactory()
+
+    refused(lambda: Household.objects.filter(pk=household.pk).update(**{field: value}))
+    refused(lambda: Household.objects.bulk_create(
+        [Household(village=household.village, house_number="new", head_name="户主", **{field: value})]
+    ))
+
+    household.refresh_from_db()
+    assert getattr(household, field) != value
+    assert Household.objects.count() == 1
+
+
+def test_household_at_the_limits_is_stored():
+    household = HouseholdFactory(size=HOUSEHOLD_SIZE_MAX, notes="n" * HOUSEHOLD_NOTES_MAX_LENGTH)
+
+    household.refresh_from_db()
+    assert (household.size, len(household.notes)) == (HOUSEHOLD_SIZE_MAX, HOUSEHOLD_NOTES_MAX_LENGTH)

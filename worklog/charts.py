@@ -6,9 +6,12 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-WIDTH, HEIGHT = 240, 80
-PLOT_TOP, PLOT_BOTTOM = 4, 64
+# A wide, low chart: on a phone a card is ~350 px wide, so one unit of the viewBox is ~1.45
+# px there and the month labels (LABEL_SIZE units) render at ~13 px (~10 px at 320 px).
+WIDTH, HEIGHT = 240, 56
+PLOT_TOP, PLOT_BOTTOM = 4, 42
 BAR_GAP = 4
+LABEL_SIZE = 9
 
 
 @dataclass
@@ -54,7 +57,8 @@ def month_chart_html(chart, *, chart_id, label):
     bars = "".join(
         f'<rect x="{bar.x}" y="{bar.y}" width="{bar.width}" height="{bar.height}" fill="#0d6efd">'
         f"<title>{bar.month}: {bar.value}</title></rect>"
-        f'<text x="{bar.x}" y="{chart.height - 4}" font-size="8" fill="#6c757d">{bar.month}</text>'
+        f'<text x="{round(bar.x + bar.width / 2, 1)}" y="{chart.height - 3}" font-size="{LABEL_SIZE}" '
+        f'text-anchor="middle" fill="#565e64">{bar.month}</text>'
         for bar in chart.bars
     )
     heads = "".join(f'<th scope="col">{bar.month}</th>' for bar in chart.bars)

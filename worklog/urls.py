@@ -1,8 +1,10 @@
 """URLs of Team Worklog (DESIGN §7)."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
+from django.views.static import serve
 
 from teams import views as households
 from worklog.views import api, dashboards, entries, home, imports, locks, notebook, report
@@ -43,4 +45,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on every page of the admin too; one fixed file.
+    path("favicon.ico", serve,
+         {"path": "favicon.ico", "document_root": settings.BASE_DIR / "worklog" / "static" / "worklog"}),
 ]

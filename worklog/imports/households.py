@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from teams.models import Household, HouseholdTag, Village
+from teams.models import HOUSEHOLD_SIZE_MAX, Household, HouseholdTag, Village
 from worklog.imports.reading import (
     ImportRejected,
     _Bad,
@@ -30,7 +30,11 @@ from worklog.imports.reading import (
 
 HOUSEHOLD_COLUMNS = ("village", "house_number", "head_name", "size", "phone", "tags", "notes")
 HOUSEHOLD_REQUIRED = ("village", "house_number", "head_name")
-MAX_SIZE = 32767  # Household.size is a small integer
+
+
+def _max_length(column):
+    """The household's own limit, so the import refuses exactly what the form refuses."""
+    return Household._meta.get_field(column).max_length
 
 
 @dataclass
@@ -95,13 +99,13 @@ def plan_households(*, name, content, villages=None, max_rows=None):
         row = _Row(number, record, HOUSEHOLD_COLUMNS)
         village = row.cell("village", _required(lambda cell: _known(villages, cell, _(
             "Unknown village “%(name)s”."))))
-        house_number = row.cell("house_number", _required(_limited(20)))
-        values = {"head_name": row.cell("head_name", _required(_limited(100)))}
+        house_number = row.cell("house_number", _required(_limited(_max_length("house_number"))))
+        values = {"head_name": row.cell("head_name", _required(_limited(_max_length("head_name"))))}
         if not _blank(record.get("size")):
-            values["size"] = row.cell("size", lambda cell: _whole(cell, MAX_SIZE))
-        for column, length in (("phone", 30), ("notes", 5000)):
+            values["size"] = row.cell("size", lambda cell: _whole(cell, HOUSEHOLD_SIZE_MAX))
+        for column in ("phone", "notes"):
             if column in record:
-                values[column] = row.cell(column, _limited(length))
+                values[column] = row.cell(column, _limited(_max_length(column)))
         its_tags = row.cell("tags", lambda cell: _tags(tags, cell)) if "tags" in record else None
         key = village and house_number and (village.pk, house_number)
         if key in seen:
