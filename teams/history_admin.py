@@ -24,6 +24,8 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
         if getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None) is None:
             return form  # the object as it is now: its own change page
 
+        record = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME)
+
         class PastVersionForm(form):
             """A past version's values, shown in fields that cannot be changed."""
 
@@ -31,5 +33,11 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
                 super().__init__(*args, **kwargs)
                 for field in self.fields.values():
                     field.disabled = True
+                # The version's own links (an entry's households, a household's tags),
+                # which the audit keeps apart: the instance would show today's.
+                for m2m in record._history_m2m_fields:
+                    if m2m.name in self.fields:
+                        self.initial[m2m.name] = list(getattr(record, m2m.name).values_list(
+                            m2m.m2m_reverse_field_name(), flat=True))
 
         return PastVersionForm

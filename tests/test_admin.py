@@ -549,6 +549,17 @@ def test_a_past_version_is_shown_read_only_and_cannot_be_reverted(
     assert obj.history.count() == changed.history.count()
 
 
+def test_a_past_version_shows_its_own_households(client_as_admin, superuser, world):
+    entry = world["worklog.entry"]
+    first = entry.history.get()
+    other = Household.objects.create(village=world["teams.village"], house_number="2", head_name="王二")
+    entry_update(entry=entry, version=entry.version, editor=superuser, households=[other])
+
+    page = client_as_admin.get(admin_url("worklog.entry", "simple_history", entry.pk, first.history_id))
+
+    assert page.context["adminform"].form["households"].value() == [world["teams.household"].pk]
+
+
 # --- queries do not grow with rows --------------------------------------------------------
 
 
