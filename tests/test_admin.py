@@ -484,6 +484,18 @@ def test_admin_refuses_a_change_the_notebook_refuses(client_as_admin, world, cas
     assert list(entry.households.all()) == [world["teams.household"]]
 
 
+def test_admin_keeps_counts_within_the_notebook_range(client_as_admin, world):
+    training = Activity.objects.create(code="training", name="培训", uses_participants=True)
+    values = {"activity": training.pk, "households": [], "funds": "0", "participants": 1_000_001}
+
+    response = client_as_admin.post(admin_url("worklog.entry", "add"), entry_form_data(world, **values))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["participants"]
+    assert errors == notebook_errors(world, values, "participants")
+    assert not Entry.objects.filter(title="修水渠").exists()
+
+
 def test_admin_saves_a_valid_entry_with_exact_tallies(client_as_admin, world):
     today = timezone.localdate()
     response = client_as_admin.post(

@@ -12,6 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,14 +39,13 @@ def entry_errors(*, team, date, activity, households, amounts, village=None, tod
     if team is not None and village is not None and village.pk != team.village_id:
         errors["village"].append(ValidationError(
             _("An entry's village is its team's village."), code="other_village"))
-    elif team is not None:
-        village = team.village
+    home = team.village if team is not None else village
     if date is not None:
         error = date_error(team, date, today)
         if error:
             errors["date"].append(error)
-    if village is not None and households:
-        error = households_error(village, households)
+    if home is not None and households:
+        error = households_error(home, households)
         if error:
             errors["households"].append(error)
     for name, error in amount_errors(amounts):
@@ -86,20 +86,18 @@ def households_error(village, households):
 
 
 def amount_errors(amounts):
-    """[(field, error)] for counts and funds out of the notebook's range."""
+    """[(field, error)] for counts and funds out of the notebook's range, in the words of
+    the form's own fields."""
     errors = []
     for name, amount in amounts.items():
         if amount is None:
             continue
         maximum = MAX_FUNDS if name == "funds" else MAX_COUNT
-        if amount < 0:
-            errors.append((name, ValidationError(
-                _("Ensure this value is greater than or equal to %(limit_value)s."),
-                code="min_value", params={"limit_value": 0})))
-        elif amount > maximum:
-            errors.append((name, ValidationError(
-                _("Must be at most %(maximum)s."), code="max_value",
-                params={"maximum": f"{maximum:,}"})))
+        for validator in (MinValueValidator(0), MaxValueValidator(maximum)):
+            try:
+                validator(amount)
+            except ValidationError as error:
+                errors.append((name, error))
     return errors
 
 
