@@ -7,13 +7,14 @@ tallies stay exact. Entries are never deleted here; actions soft-delete and rest
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from teams.history_admin import ReadOnlyHistoryAdmin
 from worklog.locking import is_locked, month_name
 from worklog.models import Activity, Amendment, Entry, Indicator, MonthLock
-from worklog.rules import AMOUNTS, entry_errors
+from worklog.rules import AMOUNTS, validate_entry
 from worklog.services import (
     MonthLocked,
     StaleEntry,
@@ -120,15 +121,15 @@ class EntryAdminForm(forms.ModelForm):
         if team is not None and village is None and "village" not in self.errors:
             cleaned["village"] = team.village
         households = cleaned.get("households")
-        errors = entry_errors(
-            team=team, village=village, date=cleaned.get("date"),
-            activity=cleaned.get("activity"),
-            households=None if households is None else list(households),
-            amounts={name: cleaned.get(name) for name in AMOUNTS},
-        )
-        for name, field_errors in errors.items():
-            for error in field_errors:
-                self.add_error(name, error)
+        try:
+            validate_entry(
+                team=team, village=village, date=cleaned.get("date"),
+                activity=cleaned.get("activity"),
+                households=None if households is None else list(households),
+                amounts={name: cleaned.get(name) for name in AMOUNTS},
+            )
+        except ValidationError as error:
+            self.add_error(None, error)  # each message on its field
         team, day = cleaned.get("team"), cleaned.get("date")
         reported = [(team, day)] + ([(self.instance.team, self.instance.date)] if self.instance.pk else [])
         for locked_team, locked_day in reported:

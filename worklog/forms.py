@@ -4,13 +4,14 @@ import uuid as uuid_module
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import Household
 from worklog.fields import IdChoiceField, IdMultipleChoiceField
 from worklog.models import Activity
 from worklog.rules import MEASURE_LABELS  # noqa: F401 (the import reads it from here, for now)
-from worklog.rules import AMOUNTS, COUNTS, MAX_COUNT, MAX_FUNDS, entry_errors
+from worklog.rules import AMOUNTS, COUNTS, MAX_COUNT, MAX_FUNDS, validate_entry
 
 
 class HouseholdChoiceField(IdMultipleChoiceField):
@@ -98,14 +99,14 @@ class EntryForm(forms.Form):
             data[name] = data.get(name) or 0
         data["funds"] = data.get("funds") or Decimal("0.00")
         households = data.get("households")
-        errors = entry_errors(
-            team=self.chosen_team, date=data.get("date"), activity=data.get("activity"),
-            households=None if households is None else list(households),
-            amounts={name: data[name] for name in AMOUNTS},
-        )
-        for name, field_errors in errors.items():
-            for error in field_errors:
-                self.add_error(name, error)
+        try:
+            validate_entry(
+                team=self.chosen_team, date=data.get("date"), activity=data.get("activity"),
+                households=None if households is None else list(households),
+                amounts={name: data[name] for name in AMOUNTS},
+            )
+        except ValidationError as error:
+            self.add_error(None, error)  # each message on its field
         return data
 
     def entry_values(self):
