@@ -12,8 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from teams.history_admin import ReadOnlyHistoryAdmin
 from teams.models import (
     Area,
     CoordinatorScope,
@@ -141,7 +141,7 @@ PROTECTING_ENTRIES_SHOWN = 20
 
 
 @admin.register(Household)
-class HouseholdAdmin(SimpleHistoryAdmin):
+class HouseholdAdmin(ReadOnlyHistoryAdmin):
     list_display = ["village", "house_number", "head_name", "size", "phone"]
     list_select_related = ["village"]
     list_filter = ["village", "tags"]
@@ -200,7 +200,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
+class TeamAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "organisation", "village", "starts_on", "ends_on", "is_current"]
     list_select_related = ["organisation", "village"]
     list_filter = ["organisation", DeploymentFilter]
@@ -217,7 +217,7 @@ class TeamAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(ReadOnlyHistoryAdmin):
     list_display = ["user", "team", "role", "joined_on", "left_on"]
     list_select_related = ["user", "team"]
     list_filter = ["role", "team"]

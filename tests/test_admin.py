@@ -2,15 +2,17 @@
 queries, entries are soft-deleted and restored, trees refuse to loop, outsiders are sent
 to the login page."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 from django.contrib import admin
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from teams.models import (
     Area,
@@ -25,7 +27,7 @@ from teams.models import (
 from worklog import tallies
 from worklog.locking import file_amendment, lock_month
 from worklog.models import Activity, Entry, Indicator
-from worklog.services import entry_create
+from worklog.services import entry_create, entry_update
 
 pytestmark = pytest.mark.django_db
 
@@ -399,14 +401,16 @@ def test_entries_are_soft_deleted_and_restored(client_as_admin, superuser, world
 
 def test_admin_changes_keep_the_tallies_exact(client_as_admin, world):
     entry = world["worklog.entry"]
+    other = Household.objects.create(village=world["teams.village"], house_number="2", head_name="王二")
     client_as_admin.post(admin_url("worklog.entry", "add"), entry_form_data(world))
     client_as_admin.post(
         admin_url("worklog.entry", "change", entry.pk),
-        entry_form_data(world, date="2017-08-02", funds="50.00", households=[],
+        entry_form_data(world, date="2017-08-02", funds="50.00", households=[other.pk],
                         seen_version=1),
     )
     entry.refresh_from_db()
     assert (entry.date, entry.funds) == (date(2017, 8, 2), Decimal("50.00"))
+    assert list(entry.households.all()) == [other]
     assert tallies.differences() == []
     url = admin_url("worklog.entry", "changelist")
     selected = list(Entry.objects.values_list("pk", flat=True))
@@ -427,6 +431,145 @@ def test_entries_cannot_be_hard_deleted(client_as_admin, world):
     response = client_as_admin.get(admin_url("worklog.entry", "delete", entry.pk))
     assert response.status_code == 403
     assert Entry.objects.filter(pk=entry.pk).exists()
+
+
+# The admin writes entries by the notebook's rules (worklog.rules): what the form refuses,
+# the admin refuses with the same words.
+TOMORROW = timezone.localdate() + timedelta(days=1)
+REFUSED = {
+    "a future date": ({"date": TOMORROW.isoformat()}, "date"),
+    "a date before the deployment": ({"date": "2016-06-30"}, "date"),  # 2016-12 is locked
+    "a quantity its activity does not record": ({"quantity": 5}, "quantity"),
+    "sessions its activity does not record": ({"sessions": 2}, "sessions"),
+    "no household for an activity that records them": ({"households": []}, "households"),
+}
+
+
+def notebook_errors(world, values, field):
+    """What the notebook's own form says to the team's member for the same entry."""
+    member = Client()
+    member.force_login(world["auth.user"])
+    data = {**entry_form_data(world), "uuid": str(uuid4()), **values}
+    data = {name: value for name, value in data.items() if name not in ("team", "village", "author")}
+    response = member.post(reverse("entry_new"), data)
+    assert response.status_code == 422
+    return response.context["form"].errors[field]
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_admin_refuses_a_new_entry_the_notebook_refuses(client_as_admin, world, case):
+    values, field = REFUSED[case]
+    response = client_as_admin.post(admin_url("worklog.entry", "add"), entry_form_data(world, **values))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field] == notebook_errors(world, values, field)
+    assert not Entry.objects.filter(title="修水渠").exists()
+    assert tallies.differences() == []
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_admin_refuses_a_change_the_notebook_refuses(client_as_admin, world, case):
+    values, field = REFUSED[case]
+    entry = world["worklog.entry"]
+    response = client_as_admin.post(
+        admin_url("worklog.entry", "change", entry.pk),
+        entry_form_data(world, seen_version=1, **values),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field] == notebook_errors(world, values, field)
+    entry.refresh_from_db()
+    assert (entry.title, entry.date, entry.quantity, entry.version) == (
+        "修复饮水管道", date(2017, 5, 1), 0, 1)
+    assert list(entry.households.all()) == [world["teams.household"]]
+
+
+def test_admin_keeps_counts_within_the_notebook_range(client_as_admin, world):
+    training = Activity.objects.create(code="training", name="培训", uses_participants=True)
+    values = {"activity": training.pk, "households": [], "funds": "0", "participants": 1_000_001}
+
+    response = client_as_admin.post(admin_url("worklog.entry", "add"), entry_form_data(world, **values))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["participants"]
+    assert errors == notebook_errors(world, values, "participants")
+    assert not Entry.objects.filter(title="修水渠").exists()
+
+
+def test_admin_saves_a_valid_entry_with_exact_tallies(client_as_admin, world):
+    today = timezone.localdate()
+    response = client_as_admin.post(
+        admin_url("worklog.entry", "add"), entry_form_data(world, date=today.isoformat())
+    )
+
+    assert response.status_code == 302
+    assert Entry.objects.get(title="修水渠").date == today
+    assert tallies.differences() == []
+
+
+# --- history: past versions are shown, never written back ---------------------------------
+
+HISTORY_MODELS = {
+    "worklog.entry": lambda obj, user: entry_update(
+        entry=obj, version=obj.version, editor=user, title="改过的标题"),
+    "teams.household": lambda obj, user: _saved(obj, head_name="张二"),
+    "teams.team": lambda obj, user: _saved(obj, name="改名的工作队"),
+    "teams.membership": lambda obj, user: _saved(obj, role=Membership.Role.MEMBER),
+}
+
+
+def _saved(obj, **values):
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.save()
+    return obj
+
+
+def submitted(form):
+    """What a browser would send back for the form as shown."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is not None:
+            data[name] = value
+    return data
+
+
+@pytest.mark.parametrize("label", HISTORY_MODELS)
+def test_a_past_version_is_shown_read_only_and_cannot_be_reverted(
+    client_as_admin, superuser, world, label
+):
+    obj = world[label]
+    first = obj.history.order_by("history_date", "history_id").first()
+    changed = HISTORY_MODELS[label](obj, superuser)
+    now = {name: getattr(changed, name) for name in ("title", "head_name", "name", "role")
+           if hasattr(changed, name)}
+    url = admin_url(label, "simple_history", obj.pk, first.history_id)
+
+    page = client_as_admin.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert all(field.disabled for field in form.fields.values())
+    assert 'name="_save"' not in page.content.decode()  # no "Revert" button
+
+    response = client_as_admin.post(url, submitted(form))
+    assert response.status_code == 405
+    next_page = client_as_admin.get(admin_url(label, "change", obj.pk))
+    assert list(next_page.context["messages"]) == []  # no "changed successfully"
+    obj.refresh_from_db()
+    assert {name: getattr(obj, name) for name in now} == now
+    assert obj.history.count() == changed.history.count()
+
+
+def test_a_past_version_shows_its_own_households(client_as_admin, superuser, world):
+    entry = world["worklog.entry"]
+    first = entry.history.get()
+    other = Household.objects.create(village=world["teams.village"], house_number="2", head_name="王二")
+    entry_update(entry=entry, version=entry.version, editor=superuser, households=[other])
+
+    page = client_as_admin.get(admin_url("worklog.entry", "simple_history", entry.pk, first.history_id))
+
+    assert page.context["adminform"].form["households"].value() == [world["teams.household"].pk]
 
 
 # --- queries do not grow with rows --------------------------------------------------------

@@ -7,12 +7,14 @@ tallies stay exact. Entries are never deleted here; actions soft-delete and rest
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from teams.history_admin import ReadOnlyHistoryAdmin
 from worklog.locking import is_locked, month_name
 from worklog.models import Activity, Amendment, Entry, Indicator, MonthLock
+from worklog.rules import AMOUNTS, validate_entry
 from worklog.services import (
     MonthLocked,
     StaleEntry,
@@ -91,9 +93,11 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 class EntryAdminForm(forms.ModelForm):
-    """The same village rule as the notebook and the import: the entry's village is its
-    team's (empty means the team's), and its households live there. `seen_version` is
-    the optimistic lock: the version the admin opened."""
+    """The notebook's rules (worklog.rules), as the form and the import apply them: the
+    entry's village is its team's (empty means the team's), its date within the team's
+    deployment and not in the future, its households of that village, its figures those
+    its activity records. `seen_version` is the optimistic lock: the version the admin
+    opened."""
 
     seen_version = forms.IntegerField(
         label=_("version you opened"), widget=forms.HiddenInput, required=False
@@ -114,20 +118,18 @@ class EntryAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         team, village = cleaned.get("team"), cleaned.get("village")
-        if team is not None and "village" not in self.errors:
-            if village is None:
-                village = cleaned["village"] = team.village
-            elif village != team.village:
-                self.add_error("village", _("An entry's village is its team's village."))
+        if team is not None and village is None and "village" not in self.errors:
+            cleaned["village"] = team.village
         households = cleaned.get("households")
-        if village is not None and households:
-            strangers = [h for h in households if h.village_id != village.pk]
-            if strangers:
-                self.add_error(
-                    "households",
-                    _("Not households of %(village)s: %(households)s")
-                    % {"village": village, "households": ", ".join(map(str, strangers))},
-                )
+        try:
+            validate_entry(
+                team=team, village=village, date=cleaned.get("date"),
+                activity=cleaned.get("activity"),
+                households=None if households is None else list(households),
+                amounts={name: cleaned.get(name) for name in AMOUNTS},
+            )
+        except ValidationError as error:
+            self.add_error(None, error)  # each message on its field
         team, day = cleaned.get("team"), cleaned.get("date")
         reported = [(team, day)] + ([(self.instance.team, self.instance.date)] if self.instance.pk else [])
         for locked_team, locked_day in reported:
@@ -153,7 +155,7 @@ EDITED_FIELDS = (
 
 
 @admin.register(Entry)
-class EntryAdmin(SimpleHistoryAdmin):
+class EntryAdmin(ReadOnlyHistoryAdmin):
     form = EntryAdminForm
     list_display = [
         "date", "team", "village", "activity", "title",

@@ -4,22 +4,14 @@ import uuid as uuid_module
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import Household
 from worklog.fields import IdChoiceField, IdMultipleChoiceField
 from worklog.models import Activity
-
-MAX_COUNT = 1_000_000
-MAX_FUNDS = Decimal("9999999999.99")
-MEASURE_LABELS = {
-    "participants": _("participants"),
-    "sessions": _("sessions"),
-    "quantity": _("quantity"),
-    "funds": _("funds"),
-    "households": _("households"),
-}
+from worklog.rules import MEASURE_LABELS  # noqa: F401 (the import reads it from here, for now)
+from worklog.rules import AMOUNTS, COUNTS, MAX_COUNT, MAX_FUNDS, validate_entry
 
 
 class HouseholdChoiceField(IdMultipleChoiceField):
@@ -99,46 +91,23 @@ class EntryForm(forms.Form):
             return self.cleaned_data.get("team")
         return self.teams[0] if self.teams else None
 
-    def clean_date(self):
-        day = self.cleaned_data["date"]
-        if day > timezone.localdate():
-            raise forms.ValidationError(_("The date cannot be in the future."))
-        return day
-
     def clean(self):
         data = super().clean()
         if "team" in self.fields and not data.get("team") and "team" not in self.errors:
             self.add_error("team", _("Choose the team this entry is for."))
-        team = self.chosen_team
-        day, activity = data.get("date"), data.get("activity")
-        if team is not None and day is not None and not team.is_deployed_on(day):
-            self.add_error("date", _("The team was not deployed on %(date)s.") % {"date": day})
-        for name in ("participants", "sessions", "quantity"):
+        for name in COUNTS:
             data[name] = data.get(name) or 0
         data["funds"] = data.get("funds") or Decimal("0.00")
-        households = data.get("households") or []
-        if team is not None:
-            strangers = [h for h in households if h.village_id != team.village_id]
-            if strangers:
-                self.add_error("households", _("Households must be of the team's village."))
-        if activity is not None:
-            self._check_measures(activity, data, households)
+        households = data.get("households")
+        try:
+            validate_entry(
+                team=self.chosen_team, date=data.get("date"), activity=data.get("activity"),
+                households=None if households is None else list(households),
+                amounts={name: data[name] for name in AMOUNTS},
+            )
+        except ValidationError as error:
+            self.add_error(None, error)  # each message on its field
         return data
-
-    def _check_measures(self, activity, data, households):
-        used = set(activity.measures_used())
-        for name in ("participants", "sessions", "quantity", "funds"):
-            if name not in used and data.get(name) and name not in self.errors:
-                self.add_error(name, _("%(activity)s does not record %(measure)s.") % {
-                    "activity": activity.label, "measure": MEASURE_LABELS[name],
-                })
-        if "households" in used:
-            if not households and "households" not in self.errors:
-                self.add_error("households", _("Choose at least one household."))
-        elif households:
-            self.add_error("households", _("%(activity)s does not record %(measure)s.") % {
-                "activity": activity.label, "measure": MEASURE_LABELS["households"],
-            })
 
     def entry_values(self):
         """The cleaned values as keyword arguments of the services."""

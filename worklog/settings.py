@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "teams",
     "worklog",
 ]
+SIMPLE_HISTORY_REVERT_DISABLED = True  # past versions are shown, never saved back (teams/history_admin.py)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
