@@ -135,6 +135,17 @@ DATABASES = {
         conn_max_age=int(env_str("DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A web server writes from several threads and processes at once. Write transactions
+    # take the lock when they begin (a deferred one that reads first and then writes fails
+    # at once with "database is locked"), wait up to 20 s for it, and WAL lets readers go on
+    # while one writer writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 if env_str("TEST_DATABASE_NAME"):  # lets parallel test runs on one server keep apart
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
