@@ -72,6 +72,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # NUL in a parameter is a 400, other control characters are removed (teams/text.py)
+    "worklog.middleware.CleanInputMiddleware",
+    # what a logged-in user sees stays out of shared phones' and proxies' caches
+    "worklog.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -92,6 +96,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Behind the TLS proxy every request comes from the proxy's address: the client's is the
+# hop the proxy appended to X-Forwarded-For (worklog.middleware.client_address).
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+AXES_CLIENT_IP_CALLABLE = "worklog.middleware.client_address"
 
 # No inline script or style anywhere; Bootstrap's CSS draws its icons from data: URLs.
 CONTENT_SECURITY_POLICY = {
@@ -110,6 +118,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 ROOT_URLCONF = "worklog.urls"
+CSRF_FAILURE_VIEW = "worklog.views.errors.csrf_failure"
 
 TEMPLATES = [
     {
@@ -190,7 +199,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env_bool("BEHIND_TLS_PROXY", False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
