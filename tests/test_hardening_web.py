@@ -131,7 +131,7 @@ def test_control_characters_in_a_filter_are_removed_before_the_filter_reads_it(c
 
 def test_stored_control_characters_do_not_break_the_notebook_export(client, world, visit):
     entry = EntryFactory(team=world.team_a, activity=visit, date=datetime.date(2017, 5, 1))
-    Entry.objects.filter(pk=entry.pk).update(title="饮水\x0b管道", notes="\x00=1+1")
+    Entry.objects.filter(pk=entry.pk).update(title="饮水\x0b管道", notes="\x0c=1+1")
     client.force_login(world.member_a)
 
     for export_format in ("csv", "xlsx"):
