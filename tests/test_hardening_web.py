@@ -60,7 +60,7 @@ def test_two_scopes_in_the_report_answer_the_sites_400_page(client, world):
     assert response.status_code == 400
     html = response.content.decode()
     assert "<h1>x</h1>" not in html
-    assert "请选择" in html or "选择" in html  # the message, in Chinese, inside the layout
+    assert "只能选择其中一项" in html  # the message, in Chinese, inside the layout
     assert "工作队日志" in html
 
 
