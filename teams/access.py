@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from teams.models import (
     Area,
@@ -189,6 +190,16 @@ def can_see_scope(user, scope):
     if scope.kind == "village":
         return memberships.filter(team__village=obj).exists()
     return False
+
+
+def scope_refusal(user):
+    """Why a scope is refused, naming what the user does see (not the scope asked for:
+    a refusal must not tell names the user may not see)."""
+    names = [(s.organisation or s.area).name for s in coordinator_scopes(user)]
+    names += [m.team.name for m in active_memberships(user).select_related("team")]
+    if not names:
+        return _("You may not see this scope: you have no team and no coordinator scope.")
+    return _("You may not see this scope. You see: %(scopes)s.") % {"scopes": _(", ").join(names)}
 
 
 PICKER_PLACES = 50

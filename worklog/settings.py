@@ -73,6 +73,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # NUL in a parameter is a 400, other control characters are removed (teams/text.py)
+    "worklog.middleware.CleanInputMiddleware",
+    # what a logged-in user sees stays out of shared phones' and proxies' caches
+    "worklog.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -93,6 +97,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Behind the TLS proxy every request comes from the proxy's address: the client's is the
+# hop the proxy appended to X-Forwarded-For (worklog.middleware.client_address).
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+AXES_CLIENT_IP_CALLABLE = "worklog.middleware.client_address"
 
 # No inline script or style anywhere; Bootstrap's CSS draws its icons from data: URLs.
 CONTENT_SECURITY_POLICY = {
@@ -111,6 +119,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 ROOT_URLCONF = "worklog.urls"
+CSRF_FAILURE_VIEW = "worklog.views.errors.csrf_failure"
 
 TEMPLATES = [
     {
@@ -136,6 +145,17 @@ DATABASES = {
         conn_max_age=int(env_str("DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A web server writes from several threads and processes at once. Write transactions
+    # take the lock when they begin (a deferred one that reads first and then writes fails
+    # at once with "database is locked"), wait up to 20 s for it, and WAL lets readers go on
+    # while one writer writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 if env_str("TEST_DATABASE_NAME"):  # lets parallel test runs on one server keep apart
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -180,7 +200,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env_bool("BEHIND_TLS_PROXY", False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,16 +1,24 @@
-"""Files people open in Excel: CSV with a byte-order mark, and no cell run as a formula.
+"""Files people open in Excel: CSV with a byte-order mark, no cell run as a formula, and
+no cell a spreadsheet cannot hold.
 
 A spreadsheet runs a cell starting with = + - @ (or tab / CR) as a formula (OWASP "CSV
 injection"), so exports prefix such text with an apostrophe; imports take it off again.
+Control characters stored before teams.text's rule held (or written past it) are dropped:
+openpyxl refuses them, which made a whole export fail.
 """
 
 import tablib
 from django_tables2.export import TableExport
 
+from teams.text import printable
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_formula(value):
+    """A value as every export writes it into a cell, header or data: printable, and
+    text that would start a formula prefixed with an apostrophe."""
+    value = printable(value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -28,7 +36,8 @@ class SpreadsheetExport(TableExport):
 
     def __init__(self, export_format, table, **kwargs):
         super().__init__(export_format, table, **kwargs)
-        safe = tablib.Dataset(headers=self.dataset.headers, title=self.dataset.title)
+        headers = [neutralise_formula(str(header)) for header in self.dataset.headers]
+        safe = tablib.Dataset(headers=headers, title=self.dataset.title)
         for row in self.dataset:
             safe.append([neutralise_formula(value) for value in row])
         self.dataset = safe

@@ -7,7 +7,12 @@ from django.urls import include, path, reverse_lazy
 from django.views.static import serve
 
 from teams import views as households
-from worklog.views import api, dashboards, entries, home, imports, locks, notebook, report
+from worklog.views import api, dashboards, entries, errors, home, imports, locks, notebook, report
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
 
 urlpatterns = [
     path("", home.home, name="home"),

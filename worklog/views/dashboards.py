@@ -4,10 +4,10 @@ from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Min
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from teams.access import can_see_scope, visible_scopes
+from teams.access import can_see_scope, scope_refusal, visible_scopes
 from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
 from worklog.figures import Figure
@@ -52,9 +52,14 @@ def drill_down_url(scope, year, indicator):
 def scope_for_request(request):
     """(scope, year) from the query, the user's default scope when none is named.
 
-    Raises Http404 for an unknown slug and PermissionDenied for a scope the user may not see.
+    Raises BadRequest for a query that names no single scope or year (the site's 400 page
+    shows its message, escaped), Http404 for an unknown slug and PermissionDenied for a
+    scope the user may not see.
     """
-    (kind, slug), year = scope_and_year_from_query(request.GET, timezone.localdate().year)
+    try:
+        (kind, slug), year = scope_and_year_from_query(request.GET, timezone.localdate().year)
+    except BadScopeQuery as problem:
+        raise BadRequest(str(problem)) from None
     if kind is None and not request.user.is_superuser:
         options = visible_scopes(request.user)
         if not options:
@@ -66,7 +71,7 @@ def scope_for_request(request):
     except ScopeNotFound:
         raise Http404(_("No such organisation, team, village or area.")) from None
     if not can_see_scope(request.user, scope):
-        raise PermissionDenied(_("You may not see this scope."))
+        raise PermissionDenied(scope_refusal(request.user))
     return scope, year
 
 
@@ -211,10 +216,7 @@ def dashboard(request):
     if "scope" in request.GET:  # the picker's form sends "org:slug"; keep URLs canonical
         kind, _sep, slug = request.GET["scope"].partition(":")
         return redirect(reverse("dashboard") + "?" + urlencode({"year": request.GET.get("year", ""), kind: slug}))
-    try:
-        scope, year = scope_for_request(request)
-    except BadScopeQuery as problem:
-        return HttpResponseBadRequest(str(problem))
+    scope, year = scope_for_request(request)
     indicators = load_indicators()
     this_year, last_year, by_month = year_over_year(scope, year, indicators)
     last_values = {t.indicator.pk: t.value for t in last_year}

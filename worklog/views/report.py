@@ -1,7 +1,6 @@
 """`/report/<year>/`: the year's work written as running text, every figure a link."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -10,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from worklog.figures import Figure
-from worklog.totals import BadScopeQuery, load_indicators, year_totals
+from worklog.totals import load_indicators, year_totals
 from worklog.views.dashboards import drill_down_url, scope_for_request
 
 
@@ -39,10 +38,7 @@ def year_report(request, year):
     query = request.GET.copy()
     query["year"] = str(year)
     request.GET = query
-    try:
-        scope, year = scope_for_request(request)
-    except BadScopeQuery as problem:
-        return HttpResponseBadRequest(str(problem))
+    scope, year = scope_for_request(request)
     totals = [t for t in year_totals(scope, year, load_indicators()) if t.value]
     parts = achievements(scope, year, totals)
     separator = _(", ")

@@ -1,0 +1,83 @@
+"""What every request passes through on its way in and out: the one text rule applied to
+its parameters, the address its client is known by, and no caching of what a logged-in
+user sees."""
+
+import ipaddress
+
+from django.conf import settings
+from django.core.exceptions import BadRequest, ValidationError
+from django.http import JsonResponse, QueryDict
+from django.utils.cache import patch_cache_control
+
+from teams.text import clean_text
+
+API_PREFIX = "/api/"
+
+
+def _cleaned(query):
+    """A copy of a QueryDict with teams.text's rule applied to every key and value."""
+    cleaned = QueryDict(mutable=True, encoding=query.encoding)
+    for key, values in query.lists():
+        cleaned.setlist(clean_text(key), [clean_text(value) for value in values])
+    cleaned._mutable = False
+    return cleaned
+
+
+class CleanInputMiddleware:
+    """Query parameters and form fields (not files) under teams.text's rule, before any view
+    reads them: a NUL refuses the request with a 400 saying so (PostgreSQL cannot even
+    compare a text with a NUL: a filter with one was a 500), other invisible control
+    characters are removed, so a filter, a form or the admin never sees them.
+
+    Runs as process_view, once CSRF's check has read the form anyway."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        try:
+            request.GET = _cleaned(request.GET)
+            if request.method == "POST":
+                request.POST = _cleaned(request.POST)
+        except ValidationError as problem:
+            message = problem.messages[0]
+            if request.path.startswith(API_PREFIX):
+                return JsonResponse({"error": message}, status=400)
+            raise BadRequest(message) from None
+        return None
+
+
+class NoStoreMiddleware:
+    """Cache-Control: no-store on every answer to a logged-in user, pages and exports alike:
+    a shared phone's browser or a proxy must not keep households' data. Anonymous pages (the
+    login page) keep their own headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            patch_cache_control(response, no_store=True)
+        return response
+
+
+def client_address(request):
+    """The address a login attempt counts against (django-axes' AXES_CLIENT_IP_CALLABLE).
+
+    Behind our TLS proxy (BEHIND_TLS_PROXY) every request comes from the proxy, which
+    appends the client's address to X-Forwarded-For: the last hop is the one to trust, any
+    earlier ones are what the client chose to send. Without the proxy, X-Forwarded-For is
+    the client's own claim and is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    if not settings.BEHIND_TLS_PROXY:
+        return remote
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    try:
+        return str(ipaddress.ip_address(hops[-1].strip()))
+    except ValueError:  # no header, or not an address: the proxy did not append one
+        return remote
