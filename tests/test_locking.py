@@ -204,3 +204,21 @@ def test_reported_figures_stay_where_they_were_reported_when_a_team_moves(client
     client.force_login(UserFactory(is_superuser=True))  # the village has no team of world.org now
     page = client.get(reverse("dashboard"), {"year": 2017, "village": world.village_a.slug}).content.decode()
     assert f'data-reported="{old_village["people"]}"' in page
+
+
+def test_the_reason_asked_for_a_reported_month_is_marked_required(client, world, reported):
+    """Issue 11, point 13: the reason is required in practice, so its label does not say
+    "optional" (选填) and the field carries `required`."""
+    client.force_login(world.member_a)
+
+    response = client.post(reverse("entry_new"), {
+        "date": MARCH.isoformat(), "activity": reported["visit"].pk,
+        "households": [reported["homes"][2].pk], "participants": "4", "uuid": str(uuid.uuid4()),
+    })
+
+    assert response.status_code == 422
+    page = response.content.decode()
+    field = page[page.index('class="mb-3 field-reason"'):]
+    field = field[:field.index("</textarea>")]
+    assert "更正理由" in field and "选填" not in field
+    assert " required" in field[field.index("<textarea"):]
