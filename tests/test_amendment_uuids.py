@@ -134,3 +134,20 @@ def test_only_an_explicit_decision_decides(client, world, visit, march_locked, d
     assert decide(client, world, amendment, decision="reject").status_code == 302
     amendment.refresh_from_db()
     assert amendment.status == "rejected"
+
+
+def test_an_import_cannot_store_an_entry_with_a_filed_amendments_uuid(client, world, visit, march_locked):
+    from worklog.imports import ImportRejected, entries_import
+
+    form_uuid = uuid.uuid4()
+    new_entry(client, world.member_a, visit, HouseholdFactory(village=world.village_a), MARCH,
+              form_uuid, reason="三月补登")
+    HouseholdFactory(village=world.village_b, house_number="1")
+    content = (f"date,team,activity,households,participants,uuid\r\n"
+               f"{APRIL},team-b,visit,1,7,{form_uuid}\r\n").encode()
+
+    with pytest.raises(ImportRejected) as rejected:
+        entries_import(name="entries.csv", content=content)
+
+    assert [(problem.row, problem.column) for problem in rejected.value.problems] == [(2, "uuid")]
+    assert not Entry.objects.exists()
