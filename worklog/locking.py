@@ -54,6 +54,14 @@ class AlreadyDecided(Exception):
     pass
 
 
+class AlreadyFiled(Exception):
+    """This form's amendment was filed before (a repeat of the same submit)."""
+
+    def __init__(self, amendment):
+        super().__init__(amendment.pk)
+        self.amendment = amendment
+
+
 class UuidHeldByAmendment(Exception):
     """A new entry's uuid was filed with an amendment: that form was used already."""
 
@@ -167,30 +175,30 @@ def entry_values(values):
 
 
 def file_amendment(*, team, user, kind, reason, entry=None, values=None, uuid=None):
-    """File the amendment: (amendment, filed).
+    """File the amendment and return it.
 
-    A new entry's amendment holds its form's `uuid` from now on. The same form sent again by
-    the same team returns the amendment already filed (filed False); used by another team,
-    or already an entry's, the uuid is refused with UuidHeldByAmendment, revealing nothing.
+    A new entry's amendment holds its form's `uuid` from now on. The same form sent again
+    by the same team raises AlreadyFiled (with the amendment filed first); used by another
+    team, or already an entry's, the uuid is refused with UuidHeldByAmendment, revealing
+    nothing.
     """
-    if uuid is not None:
-        held = Amendment.objects.filter(uuid=uuid).first()
-        if held is None and not Entry.objects.filter(uuid=uuid).exists():
-            try:
-                with transaction.atomic():
-                    return Amendment.objects.create(
-                        team=team, kind=kind, uuid=uuid, values=values or {}, reason=reason,
-                        filed_by=user,
-                    ), True
-            except IntegrityError:  # the same form filed at the same moment
-                held = Amendment.objects.filter(uuid=uuid).first()
-        if held is None or held.team_id != team.pk:
-            raise UuidHeldByAmendment(uuid)
-        return held, False
-    return Amendment.objects.create(
-        team=team, entry=entry, entry_version=entry.version if entry else None, kind=kind,
-        values=values or {}, reason=reason, filed_by=user,
-    ), True
+    if uuid is None:
+        return Amendment.objects.create(
+            team=team, entry=entry, entry_version=entry.version if entry else None, kind=kind,
+            values=values or {}, reason=reason, filed_by=user,
+        )
+    held = Amendment.objects.filter(uuid=uuid).first()
+    if held is None and not Entry.objects.filter(uuid=uuid).exists():
+        try:
+            with transaction.atomic():
+                return Amendment.objects.create(
+                    team=team, kind=kind, uuid=uuid, values=values or {}, reason=reason, filed_by=user,
+                )
+        except IntegrityError:  # the same form filed at the same moment
+            held = Amendment.objects.filter(uuid=uuid).first()
+    if held is None or held.team_id != team.pk:
+        raise UuidHeldByAmendment(uuid)
+    raise AlreadyFiled(held)
 
 
 @transaction.atomic

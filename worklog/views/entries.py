@@ -18,7 +18,13 @@ from teams.access import (
 )
 from worklog.forms import EntryForm
 from worklog.history import revisions
-from worklog.locking import MonthLocked, UuidHeldByAmendment, file_amendment, proposed_values
+from worklog.locking import (
+    AlreadyFiled,
+    MonthLocked,
+    UuidHeldByAmendment,
+    file_amendment,
+    proposed_values,
+)
 from worklog.models import Activity, Amendment, Entry
 from worklog.services import (
     StaleEntry,
@@ -47,16 +53,15 @@ def _amend_or_explain(request, form, locked, *, kind, entry=None):
         return _render_form(request, form, entry=entry, status=422, locked=True)
     team = entry.team if entry else form.chosen_team
     try:
-        _amendment, filed = file_amendment(
-            team=team, user=request.user, kind=kind, reason=reason, entry=entry,
-            values=proposed_values(form.cleaned_data), uuid=form.cleaned_data.get("uuid"))
+        file_amendment(team=team, user=request.user, kind=kind, reason=reason, entry=entry,
+                       values=proposed_values(form.cleaned_data), uuid=form.cleaned_data.get("uuid"))
     except UuidHeldByAmendment:
         return _form_used_already(request, form)
-    if filed:
+    except AlreadyFiled:
+        messages.info(request, _("This amendment was already filed."))
+    else:
         messages.success(request, _("The month is reported: your change was filed as an "
                                     "amendment for a coordinator to decide."))
-    else:
-        messages.info(request, _("This amendment was already filed."))
     return redirect("entry_detail", pk=entry.pk) if entry else redirect("amendment_list")
 
 
