@@ -42,7 +42,7 @@ MATRIX = {
     "locks":                ("get", None, "",  [L, 403, 403, 403, 200, 200, 403, 200]),
     "amendment_list":       ("get", None, "",  [L, 200, 200, 200, 200, 200, 200, 200]),
     "amendment_detail":     ("get", "amendment", "", [L, 200, 404, 200, 200, 404, 404, 200]),
-    "amendment_decide":     ("post", "amendment", "", [L, 403, 404, 403, 302, 404, 404, 302]),
+    "amendment_decide":     ("post", "amendment", "", [L, 403, 404, 403, 400, 404, 404, 400]),
     "login":                ("get", None, "",  [200, 200, 200, 200, 200, 200, 200, 200]),
     "logout":               ("get", None, "",  [405, 405, 405, 405, 405, 405, 405, 405]),
     "password_change":      ("get", None, "",  [L, 200, 200, 200, 200, 200, 200, 200]),

@@ -144,3 +144,49 @@ def test_households_reached_stay_exact_when_two_teams_visit_the_same_homes_at_on
     assert {t.code: t.value for t in this_year} == {"visited": 3}
     assert {month: totals[0].value for month, totals in months.items()} == {3: 3, 4: 3, 5: 3}
     assert tallies.differences() == []
+
+
+LOCK_RACE_ROUNDS = 15
+
+
+def test_posts_racing_a_month_lock_land_in_its_report_or_are_refused(world_with_visits):
+    """Issue 11, point 16: while a coordinator locks a month, three writers keep posting
+    entries for it. Each entry either lands before the lock (and is in what was reported)
+    or is refused as locked; none lands after the lock, unreported and without an amendment.
+    Many rounds, one month each, because the race is a matter of milliseconds."""
+    import datetime
+
+    from django.db.models import Sum
+
+    from worklog.locking import MonthLocked, lock_month
+    from worklog.models import ReportedTally
+    from worklog.services import entry_create
+
+    world, visit, home = world_with_visits
+
+    def writer(day):
+        def write():
+            for _ in range(5):
+                try:
+                    entry_create(uuid=uuid.uuid4(), team=world.team_a, author=world.member_a,
+                                 date=day, activity=visit, households=[home], participants=1)
+                except MonthLocked:
+                    return
+        return write
+
+    def locker(day):
+        return lambda: lock_month(organisation=world.org, year=day.year, month=day.month,
+                                  user=world.coordinator)
+
+    unreported = []
+    for round_ in range(LOCK_RACE_ROUNDS):
+        day = datetime.date(2001 + round_ // 12, 1 + round_ % 12, 1)
+        run_together(writer(day), locker(day), writer(day), writer(day))
+        logged = Entry.objects.filter(team=world.team_a, date=day).count()
+        reported = ReportedTally.objects.filter(
+            team=world.team_a, year=day.year, month=day.month).aggregate(n=Sum("entries"))["n"]
+        unreported.append(logged - (reported or 0))
+
+    slipped = sum(1 for count in unreported if count)
+    assert slipped == 0, (f"entries landed after the lock, unreported, in {slipped} of "
+                          f"{LOCK_RACE_ROUNDS} rounds: {unreported}")

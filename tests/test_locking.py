@@ -166,3 +166,59 @@ def test_outsider_does_not_see_amendments(client, world, reported):
         client.force_login(user)
         assert client.get(reverse("amendment_detail", args=[amendment.pk])).status_code == 404
         assert client.post(reverse("amendment_decide", args=[amendment.pk]), {"decision": "accept"}).status_code == 404
+
+
+@pytest.mark.parametrize("neighbour", [False, True], ids=["alone", "with-a-neighbour-team"])
+def test_reported_figures_stay_where_they_were_reported_when_a_team_moves(client, world, reported, neighbour):
+    """Issue 11, point 16: a team moves to another village after its month was locked. The
+    old village and its area keep the figures reported there (alone, they were lost; with
+    another team still there, they were counted twice), and the new one gains none."""
+    from tests.factories import TeamFactory, UserFactory
+
+    if neighbour:
+        stays = TeamFactory(organisation=world.other_org, village=world.village_a, slug="team-stays")
+        EntryFactory(team=stays, activity=reported["visit"], households=reported["homes"][1:2],
+                     participants=5, date=MARCH)
+        lock_month(organisation=world.other_org, year=2017, month=3, user=world.coordinator)
+    entry = reported["entry"]
+    client.force_login(world.member_a)
+    client.post(reverse("entry_edit", args=[entry.pk]), edit_data(
+        entry, reported["homes"][:2], participants="25", reason="漏记了一户"))
+    client.force_login(world.coordinator)
+    client.post(reverse("amendment_decide", args=[Amendment.objects.get().pk]), {"decision": "accept"})
+    scopes = [Scope("village", world.village_a), Scope("area", world.village_a.area),
+              Scope("village", world.village_b), Scope("area", world.village_b.area),
+              Scope("org", world.org)]
+
+    def as_reported():
+        return [totals(reported_year_totals(scope, 2017, load_indicators()) or year_totals(scope, 2017))
+                for scope in scopes]
+
+    before = as_reported()
+    world.team_a.village = world.village_b
+    world.team_a.save()
+
+    assert as_reported() == before
+    old_village = {"people": 10 + 5 * neighbour, "households": 1 + neighbour}
+    assert before[0] == before[1] == old_village
+    client.force_login(UserFactory(is_superuser=True))  # the village has no team of world.org now
+    page = client.get(reverse("dashboard"), {"year": 2017, "village": world.village_a.slug}).content.decode()
+    assert f'data-reported="{old_village["people"]}"' in page
+
+
+def test_the_reason_asked_for_a_reported_month_is_marked_required(client, world, reported):
+    """Issue 11, point 13: the reason is required in practice, so its label does not say
+    "optional" (选填) and the field carries `required`."""
+    client.force_login(world.member_a)
+
+    response = client.post(reverse("entry_new"), {
+        "date": MARCH.isoformat(), "activity": reported["visit"].pk,
+        "households": [reported["homes"][2].pk], "participants": "4", "uuid": str(uuid.uuid4()),
+    })
+
+    assert response.status_code == 422
+    page = response.content.decode()
+    field = page[page.index('class="mb-3 field-reason"'):]
+    field = field[:field.index("</textarea>")]
+    assert "更正理由" in field and "选填" not in field
+    assert " required" in field[field.index("<textarea"):]

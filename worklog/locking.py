@@ -6,16 +6,22 @@ a reason) and a coordinator accepts it (applied through the notebook's services)
 rejects it. The tallies as they stood at the lock stay in `ReportedTally`, so totals can be
 shown "as reported" beside "as corrected".
 
-Races: an entry change takes a share lock on its team row and then checks the lock; locking
-takes an exclusive lock on every team of the subtree first. So a change either finishes
-before the snapshot or sees the lock — never slips in between (PostgreSQL; SQLite
+Races: an entry change takes a share lock on its team row and then, in a statement of its
+own, reads the locks; locking takes an exclusive lock on every team of the subtree first.
+So a change either finishes before the lock reads the tallies (and is in the report) or
+waits for the lock and then sees it — never slips in between (PostgreSQL; SQLite
 serialises writers anyway).
+
+A new entry filed as an amendment keeps its form's uuid in `Amendment.uuid` (unique): the
+uuid is held from the filing on, so no entry can be logged with it meanwhile, and
+accepting the amendment creates exactly that entry or refuses with a reason.
 """
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
@@ -24,6 +30,7 @@ from teams.models import Household, Team
 from worklog.models import (
     Activity,
     Amendment,
+    Entry,
     HouseholdTally,
     LockedTeamMonth,
     MonthLock,
@@ -47,6 +54,22 @@ class AlreadyDecided(Exception):
     pass
 
 
+class AlreadyFiled(Exception):
+    """This form's amendment was filed before (a repeat of the same submit)."""
+
+    def __init__(self, amendment):
+        super().__init__(amendment.pk)
+        self.amendment = amendment
+
+
+class UuidHeldByAmendment(Exception):
+    """A new entry's uuid was filed with an amendment: that form was used already."""
+
+
+class CannotApply(Exception):
+    """The amendment cannot be applied as filed; the message says why (for the coordinator)."""
+
+
 def month_name(year, month):
     return _("%(month)s %(year)s") % {"month": MONTHS[month], "year": year}
 
@@ -55,30 +78,32 @@ def is_locked(team_id, day):
     return LockedTeamMonth.objects.filter(team_id=team_id, year=day.year, month=day.month).exists()
 
 
-def ensure_open(team_id, *days):
-    """Raise MonthLocked if any of these days falls in a locked month of the team.
+def ensure_open(team_id, *days, new_uuid=None):
+    """Raise MonthLocked if any of these days falls in a locked month of the team, and
+    then, for a new entry's `new_uuid`, UuidHeldByAmendment if an amendment holds it.
 
-    On PostgreSQL the team's row is share-locked in the same statement, so a lock being
-    taken (which locks the team rows for update) waits for this change, or this change
-    for the lock: one round trip per entry change."""
+    On PostgreSQL the team's row is share-locked first, so a lock being taken (which locks
+    the team rows for update) waits for this change, or this change for the lock. The
+    locks are read in the next statement: under READ COMMITTED it takes its snapshot after
+    the share lock was granted, so it sees a lock committed while this change waited (a
+    statement that waits for a row lock keeps the snapshot it started with)."""
     months = sorted({(day.year, day.month) for day in days})
     if connection.vendor == "postgresql":
-        pairs = " OR ".join(["(locked.year = %s AND locked.month = %s)"] * len(months)) or "FALSE"
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT (SELECT array_agg(locked.year * 100 + locked.month) FROM "
-                f"{LockedTeamMonth._meta.db_table} locked WHERE locked.team_id = team.id AND ({pairs})) "
-                "FROM teams_team team WHERE team.id = %s FOR SHARE",
-                [value for month in months for value in month] + [team_id],
-            )
-            row = cursor.fetchone()
-        locked = {divmod(value, 100) for value in (row[0] if row and row[0] else ())}
-    else:
-        locked = {month for month in months if LockedTeamMonth.objects.filter(
-            team_id=team_id, year=month[0], month=month[1]).exists()}
+            cursor.execute(f"SELECT 1 FROM {Team._meta.db_table} WHERE id = %s FOR SHARE", [team_id])
+    checks = {
+        f"m{index}": Exists(LockedTeamMonth.objects.filter(team_id=team_id, year=year, month=month))
+        for index, (year, month) in enumerate(months)
+    }
+    if new_uuid is not None:
+        checks["held"] = Exists(Amendment.objects.filter(uuid=new_uuid))
+    found = Team.objects.filter(pk=team_id).values(**checks).first() or {}
+    locked = {month for index, month in enumerate(months) if found.get(f"m{index}")}
     for day in days:
         if (day.year, day.month) in locked:
             raise MonthLocked(team_id, day)
+    if found.get("held"):
+        raise UuidHeldByAmendment(new_uuid)
 
 
 @transaction.atomic
@@ -150,19 +175,40 @@ def entry_values(values):
 
 
 def file_amendment(*, team, user, kind, reason, entry=None, values=None, uuid=None):
-    if uuid is not None:
-        values = {**(values or {}), "uuid": str(uuid)}
-    return Amendment.objects.create(
-        team=team, entry=entry, entry_version=entry.version if entry else None, kind=kind,
-        values=values or {}, reason=reason, filed_by=user,
-    )
+    """File the amendment and return it.
+
+    A new entry's amendment holds its form's `uuid` from now on. The same form sent again
+    by the same team raises AlreadyFiled (with the amendment filed first); used by another
+    team, or already an entry's, the uuid is refused with UuidHeldByAmendment, revealing
+    nothing.
+    """
+    if uuid is None:
+        return Amendment.objects.create(
+            team=team, entry=entry, entry_version=entry.version if entry else None, kind=kind,
+            values=values or {}, reason=reason, filed_by=user,
+        )
+    held = Amendment.objects.filter(uuid=uuid).first()
+    if held is None and not Entry.objects.filter(uuid=uuid).exists():
+        try:
+            with transaction.atomic():
+                return Amendment.objects.create(
+                    team=team, kind=kind, uuid=uuid, values=values or {}, reason=reason, filed_by=user,
+                )
+        except IntegrityError:  # the same form filed at the same moment
+            held = Amendment.objects.filter(uuid=uuid).first()
+    if held is None or held.team_id != team.pk:
+        raise UuidHeldByAmendment(uuid)
+    raise AlreadyFiled(held)
 
 
 @transaction.atomic
 def accept_amendment(*, amendment, user, note=""):
     """Apply the amendment through the notebook's services (tallies follow) and close it.
 
-    Raises services.StaleEntry if the entry changed after the amendment was filed.
+    Raises services.StaleEntry if the entry changed after the amendment was filed, and
+    CannotApply when a new entry's uuid already names an entry (filed before uuids were
+    held, or by an import): then nothing is applied and the amendment stays pending, for
+    the coordinator to reject with a note — as with a stale entry, the decision stays theirs.
     """
     from worklog import services
 
@@ -170,10 +216,17 @@ def accept_amendment(*, amendment, user, note=""):
     if amendment.status != Amendment.Status.PENDING:
         raise AlreadyDecided(amendment.pk)
     if amendment.kind == Amendment.Kind.CREATE:
-        entry, _created = services.entry_create(
-            uuid=amendment.values["uuid"], team=amendment.team, author=amendment.filed_by,
-            through_amendment=True, **entry_values(amendment.values),
-        )
+        try:
+            entry, created = services.entry_create(
+                uuid=amendment.uuid, team=amendment.team, author=amendment.filed_by,
+                through_amendment=True, **entry_values(amendment.values),
+            )
+        except services.UuidTakenByAnotherTeam:
+            created = False
+        if not created:
+            raise CannotApply(_("An entry with this form's id exists already, so this amendment "
+                                "cannot be applied as filed. Reject it and ask the team to file "
+                                "it again from a new form."))
         amendment.entry = entry
     elif amendment.kind == Amendment.Kind.CHANGE:
         services.entry_update(

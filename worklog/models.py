@@ -468,6 +468,9 @@ class Amendment(models.Model):
     )
     entry_version = models.PositiveIntegerField(_("entry version"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # A new entry's uuid (its form's), held from the filing on: no entry is logged with it
+    # but the one this amendment creates when accepted.
+    uuid = models.UUIDField(_("uuid of the new entry"), null=True, blank=True, unique=True, editable=False)
     values = models.JSONField(_("proposed values"), default=dict, blank=True)
     reason = models.TextField(_("reason"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -50,6 +50,10 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
     transaction (or savepoint) rolls back and the entry already there is returned. Two
     concurrent requests race on the same index: the loser waits for the winner's commit
     and then fails the same way.
+
+    Raises MonthLocked in a locked month (unless through an amendment), then
+    UuidHeldByAmendment when the uuid was filed with an amendment (its form was used), and
+    UuidTakenByAnotherTeam when the uuid is another team's entry.
     """
     household_ids = sorted({household.pk for household in households})
     entry = Entry(
@@ -60,7 +64,7 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
     try:
         with transaction.atomic():
             if not through_amendment:
-                ensure_open(team.pk, date)
+                ensure_open(team.pk, date, new_uuid=uuid)
             entry.save_without_historical_record()
             links = Link.objects.bulk_create(
                 [Link(entry_id=entry.pk, household_id=pk) for pk in household_ids]

@@ -365,13 +365,23 @@ def reported_year_totals(scope, year, indicators):
     """Totals "as reported": locked months as they stood at their lock, the others live.
 
     None when no month of the scope and year is locked (then reported = corrected).
+    Both halves are keyed by the tally rows' own team and village, as written: a team-month
+    locked is taken from what was reported wherever today's structure puts the team, so
+    moving a team to another village neither drops its reported figures from the old
+    village nor counts them there twice.
     """
-    locked = LockedTeamMonth.objects.filter(
-        year=year, team__in=Team.objects.filter(scope.team_filter())
-    )
-    if not locked.exists():
+    reported_rows = ReportedTally.objects.filter(scope.entry_filter(), year=year)
+    # A month of a team in the scope today is locked, or the scope has rows reported (by a
+    # team that has moved away since). Not looked for, to spare the dashboards a scan of the
+    # scope's tallies: a moved team's month with nothing reported in the scope at its lock
+    # that later gains rows there (an amendment moving an entry's date into it).
+    if not (
+        LockedTeamMonth.objects.filter(year=year, team__in=Team.objects.filter(scope.team_filter())).exists()
+        or reported_rows.exists()
+    ):
         return None
-    unlocked = ~Exists(locked.filter(team=OuterRef("team"), month=OuterRef("month")))
+    unlocked = ~Exists(LockedTeamMonth.objects.filter(
+        team=OuterRef("team"), year=OuterRef("year"), month=OuterRef("month")))
     sums, activity_sets = {}, {}
     for ind in indicators:
         ids = [activity.pk for activity in ind.activities.all()]
@@ -381,7 +391,7 @@ def reported_year_totals(scope, year, indicators):
         else:
             activity_sets[ind.pk] = set(ids)
     live = Tally.objects.filter(scope.entry_filter(), unlocked, year=year).aggregate(**sums) if sums else {}
-    reported = ReportedTally.objects.filter(scope.entry_filter(), year=year).aggregate(**sums) if sums else {}
+    reported = reported_rows.aggregate(**sums) if sums else {}
     values = {key: (live[key] or 0) + (reported[key] or 0) for key in sums}
     if activity_sets:
         # Distinct households do not add up: take the union of (activity, household) pairs.

@@ -43,7 +43,7 @@ from worklog.imports.reading import (
 )
 from worklog.imports.writing import _write_entries
 from worklog.locking import month_name
-from worklog.models import Activity, Entry, LockedTeamMonth
+from worklog.models import Activity, Amendment, Entry, LockedTeamMonth
 
 ENTRY_COLUMNS = ("date", "team", "village", "activity", "households", "participants",
                  "sessions", "quantity", "funds", "title", "notes", "uuid")
@@ -333,6 +333,11 @@ def _match_stored(rows):
     for start in range(0, len(uuids), UUID_CHUNK):
         stored = list(Entry.objects.filter(uuid__in=uuids[start:start + UUID_CHUNK])
                       .values("pk", "uuid", *fields))
+        # A uuid filed with an amendment is held for the entry that amendment would create.
+        problems += [Problem(waiting[held].number, "uuid", _(
+            "This uuid belongs to a different entry; leave it empty or give a new one."))
+            for held in Amendment.objects.filter(uuid__in=uuids[start:start + UUID_CHUNK])
+            .values_list("uuid", flat=True)]
         links = defaultdict(list)
         for entry_id, household_id in Entry.households.through.objects.filter(
             entry_id__in=[values["pk"] for values in stored]

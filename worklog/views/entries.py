@@ -18,7 +18,13 @@ from teams.access import (
 )
 from worklog.forms import EntryForm
 from worklog.history import revisions
-from worklog.locking import MonthLocked, file_amendment, proposed_values
+from worklog.locking import (
+    AlreadyFiled,
+    MonthLocked,
+    UuidHeldByAmendment,
+    file_amendment,
+    proposed_values,
+)
 from worklog.models import Activity, Amendment, Entry
 from worklog.services import (
     StaleEntry,
@@ -46,15 +52,22 @@ def _amend_or_explain(request, form, locked, *, kind, entry=None):
         form.add_error("reason", _("Give a reason to file this change as an amendment."))
         return _render_form(request, form, entry=entry, status=422, locked=True)
     team = entry.team if entry else form.chosen_team
-    uuid = form.cleaned_data.get("uuid")
-    if uuid and Amendment.objects.filter(values__uuid=str(uuid)).exists():
+    try:
+        file_amendment(team=team, user=request.user, kind=kind, reason=reason, entry=entry,
+                       values=proposed_values(form.cleaned_data), uuid=form.cleaned_data.get("uuid"))
+    except UuidHeldByAmendment:
+        return _form_used_already(request, form)
+    except AlreadyFiled:
         messages.info(request, _("This amendment was already filed."))
     else:
-        file_amendment(team=team, user=request.user, kind=kind, reason=reason, entry=entry,
-                       values=proposed_values(form.cleaned_data), uuid=uuid)
         messages.success(request, _("The month is reported: your change was filed as an "
                                     "amendment for a coordinator to decide."))
     return redirect("entry_detail", pk=entry.pk) if entry else redirect("amendment_list")
+
+
+def _form_used_already(request, form):
+    form.add_error(None, _("This form was already used. Open a new form and try again."))
+    return _render_form(request, form, status=422)
 
 
 def _entry_or_404(request, pk):
@@ -71,6 +84,9 @@ def _teams_or_403(user):
 
 
 def _render_form(request, form, *, entry=None, status=200, copied_from=None, locked=False):
+    locked = locked or bool(form["reason"].value())
+    if locked:  # the reason is shown only for a reported month, where a change needs one
+        form.fields["reason"].required = True
     activities = Activity.objects.filter(is_active=True)
     return render(
         request,
@@ -79,7 +95,7 @@ def _render_form(request, form, *, entry=None, status=200, copied_from=None, loc
             "form": form,
             "entry": entry,
             "copied_from": copied_from,
-            "locked": locked or bool(form["reason"].value()),
+            "locked": locked,
             "activities": activities,
             "activity_measures": {a.pk: " ".join(a.measures_used()) for a in activities},
         },
@@ -110,6 +126,8 @@ def entry_new(request):
         form.add_error(None, _("This form was already used for another team's entry. "
                                "Open a new form and try again."))
         return _render_form(request, form, status=422)
+    except UuidHeldByAmendment:
+        return _form_used_already(request, form)
     except MonthLocked as locked:
         return _amend_or_explain(request, form, locked, kind=Amendment.Kind.CREATE)
     if created:

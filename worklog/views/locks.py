@@ -20,6 +20,7 @@ from teams.access import (
 from worklog.fields import IdChoiceField
 from worklog.locking import (
     AlreadyDecided,
+    CannotApply,
     accept_amendment,
     entry_values,
     lock_month,
@@ -93,6 +94,10 @@ def amendment_detail(request, pk):
     amendment = get_object_or_404(
         _amendments_for(request.user).select_related("team", "entry__activity", "filed_by"), pk=pk
     )
+    return _render_detail(request, amendment)
+
+
+def _render_detail(request, amendment, status=200):
     proposed = None
     if amendment.kind != Amendment.Kind.DELETE:
         proposed = entry_values(amendment.values)
@@ -101,7 +106,7 @@ def amendment_detail(request, pk):
         "proposed": proposed,
         "can_decide": amendment.status == Amendment.Status.PENDING
         and coordinates_team(request.user, amendment.team),
-    })
+    }, status=status)
 
 
 @login_required
@@ -110,17 +115,20 @@ def amendment_decide(request, pk):
     amendment = get_object_or_404(_amendments_for(request.user), pk=pk)
     if not coordinates_team(request.user, amendment.team):
         raise PermissionDenied(_("Only a coordinator of this team decides its amendments."))
-    note = request.POST.get("note", "")
+    decide = {"accept": accept_amendment, "reject": reject_amendment}.get(request.POST.get("decision"))
+    if decide is None:  # only an explicit choice decides
+        messages.error(request, _("Choose Accept or Reject."))
+        return _render_detail(request, amendment, status=400)
     try:
-        if request.POST.get("decision") == "accept":
-            accept_amendment(amendment=amendment, user=request.user, note=note)
-            messages.success(request, _("Accepted: the correction is applied."))
-        else:
-            reject_amendment(amendment=amendment, user=request.user, note=note)
-            messages.success(request, _("Rejected."))
+        decide(amendment=amendment, user=request.user, note=request.POST.get("note", ""))
     except AlreadyDecided:
         messages.info(request, _("This amendment was already decided."))
     except StaleEntry:
         messages.error(request, _("The entry changed after this amendment was filed; reject it "
                                   "and ask the team to file it again."))
+    except CannotApply as reason:
+        messages.error(request, str(reason))
+    else:
+        messages.success(request, _("Accepted: the correction is applied.")
+                         if decide is accept_amendment else _("Rejected."))
     return redirect("amendment_detail", pk=amendment.pk)
