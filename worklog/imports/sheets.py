@@ -16,11 +16,13 @@ import io
 import re
 import zipfile
 from pathlib import PurePath
+from typing import NamedTuple
 
 import openpyxl
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
 
 from teams.text import clean_text
@@ -164,31 +166,45 @@ def _xlsx_rows(content, max_rows):
             "only the rows to import, or import it in parts.") % {
                 "size": f"{unpacked / 2**20:,.0f}", "limit": f"{limit / 2**20:,.0f}"})
     try:
+        if max_rows is not None:
+            _count_before_reading(content, archive, max_rows)
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except ImportRejected:
+        raise
     except Exception:  # noqa: BLE001 — zip, XML or openpyxl errors alike: not a workbook we read
         raise _file_problem(unreadable) from None
     try:
         sheet = workbook.worksheets[0]
-        if max_rows is not None:
-            _count_before_reading(archive, sheet, max_rows)
         # One column more than is read: a value there is refused, not silently dropped.
         width = min(sheet.max_column or MAX_COLUMNS + 1, MAX_COLUMNS + 1)
         yield from sheet.iter_rows(max_col=width, values_only=True)
-    except ImportRejected:
-        raise
     except Exception:  # noqa: BLE001 — as above
         raise _file_problem(unreadable) from None
     finally:
         workbook.close()
 
 
-def _count_before_reading(archive, sheet, max_rows):
-    """Refuse a sheet with more rows, or more cells, than `max_rows` rows can have: counted
-    in the raw XML, which takes a fraction of the time openpyxl takes to parse it."""
-    path = getattr(sheet, "_worksheet_path", None)
-    if path is None:
-        return  # another openpyxl: the limits while reading still hold
-    rows, cells = _count_tags(archive, path)
+class _Counted(NamedTuple):
+    rows: int
+    cells: int
+    sized: bool  # the sheet states its size (<dimension>) before its data
+
+
+def _count_before_reading(content, archive, max_rows):
+    """Refuse a workbook with more rows, or more cells, than `max_rows` rows can have,
+    counted in the raw XML, which takes a fraction of the time openpyxl takes to parse it.
+    Counted: the first sheet, which is read, and every sheet that does not state its size,
+    which openpyxl reads through to size it when it opens the workbook."""
+    reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_workbook()
+    paths = [rel.target for _sheet, rel in reader.parser.find_sheets()
+             if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
+    rows = cells = 0
+    for index, path in enumerate(paths):
+        counted = _count_tags(archive, path)
+        if index == 0 or not counted.sized:
+            rows, cells = rows + counted.rows, cells + counted.cells
     if rows > max_rows + 1:
         raise _too_many_rows(max_rows)
     if cells > (max_rows + 1) * CELLS_PER_ROW:
@@ -199,22 +215,25 @@ def _count_before_reading(archive, sheet, max_rows):
 
 
 def _count_tags(archive, path):
-    """(rows, cells) in a worksheet part, read in chunks: never the whole part at once."""
+    """The rows and cells of a worksheet part, read in chunks: never the whole part at once."""
     rows = cells = 0
-    prefix, carried = None, b""
+    prefix, sized, carried = None, None, b""
     with archive.open(path) as part:
         while chunk := part.read(CHUNK):
             data = carried + chunk
             if prefix is None:
                 found = re.search(rb"<([\w.-]+:)?worksheet[\s>]", data)
                 prefix = (found.group(1) or b"") if found else b""
+            if sized is None and b"<" + prefix + b"sheetData" in data:
+                start = data.index(b"<" + prefix + b"sheetData")
+                sized = b"<" + prefix + b"dimension" in data[:start]
             # A tag cut at the chunk's end is counted with the next chunk.
             cut = data.rfind(b"<")
             cut = cut if cut >= 0 and len(data) - cut < 64 else len(data)
             data, carried = data[:cut], data[cut:]
             rows += _count(data, b"<" + prefix + b"row")
             cells += _count(data, b"<" + prefix + b"c")
-    return rows, cells
+    return _Counted(rows, cells, bool(sized))
 
 
 def _count(data, start):
