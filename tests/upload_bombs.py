@@ -4,9 +4,14 @@ tests/test_import_limits.py uses them; run this file to measure what reading eac
 
     DJANGO_SETTINGS_MODULE=worklog.settings python tests/upload_bombs.py [ROWS]
 
+(BOMB_SECONDS, default 120, is how long one file may take; `ulimit -v` keeps memory in check.)
+
 prints, per file, the seconds and the memory (peak resident size above the baseline, and
 the tracemalloc peak) that worklog.imports.read_sheet takes to answer, and its answer. Each
-file is read in a fresh process, so that one file's memory does not hide another's.
+file is read in a fresh process, so that one file's memory does not hide another's. With
+`--web USER` instead of ROWS, each file is posted to the import page through
+Django's test client (the whole request: middleware, view, template) as that user of the
+database DATABASE_URL names (`manage.py seed --demo-password PW` makes leader-kaiganqi).
 """
 
 import io
@@ -152,16 +157,50 @@ def _measure(name, max_rows):
           f"tracemalloc peak {peak / MB:6.0f} MB  → {answer}", flush=True)
 
 
+def _measure_web(name, username):
+    """In a fresh process: post the file to the import page as `username`."""
+    import resource
+    import time
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    content = BOMBS[name]()
+    file = io.BytesIO(content)
+    file.name = "bomb.xlsx"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started, cpu = time.perf_counter(), time.process_time()
+    response = client.post("/import/entries/", {"file": file})
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    problems = (response.context or {}).get("problems") or ["-"]
+    print(f"{name:30} {seconds:6.2f} s  (cpu {cpu:5.2f} s)  +{grown / 1024:6.0f} MB resident  "
+          f"answer {response.status_code}, {len(response.content) / 1024:,.0f} KB  "
+          f"→ {str(problems[0])[:110]}", flush=True)
+
+
 if __name__ == "__main__":
     import os
     import subprocess
     import sys
 
-    if len(sys.argv) > 2:
-        _measure(sys.argv[2], int(sys.argv[1]))
+    web = sys.argv[1:2] == ["--web"]
+    if len(sys.argv) == 3 + web:  # [--web USER | ROWS] BOMB: one file, in this fresh process
+        _measure_web(sys.argv[3], sys.argv[2]) if web else _measure(sys.argv[2], int(sys.argv[1]))
         sys.exit()
-    max_rows = sys.argv[1] if len(sys.argv) > 1 else "50000"  # the import page's limit
+    arguments = sys.argv[1:3] if web else sys.argv[1:2] or ["50000"]  # the page's MAX_ROWS
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    patience = int(os.environ.get("BOMB_SECONDS", "120"))  # then the reading is given up
     for bomb in BOMBS:
-        subprocess.run([sys.executable, os.path.abspath(__file__), max_rows, bomb], cwd=here,
-                       env={**os.environ, "PYTHONPATH": here}, timeout=600, check=False)
+        try:
+            subprocess.run([sys.executable, os.path.abspath(__file__), *arguments, bomb], cwd=here,
+                           env={**os.environ, "PYTHONPATH": here}, timeout=patience, check=False)
+        except subprocess.TimeoutExpired:
+            print(f"{bomb:30} no answer within {patience} s (stopped)", flush=True)

@@ -26,8 +26,6 @@ from worklog.imports.reading import (
     _day,
     _file_problem,
     _funds,
-    house_number_text,
-    house_numbers_by_value,
     _in_order,
     _limited,
     _names,
@@ -40,6 +38,8 @@ from worklog.imports.reading import (
     _text,
     _uuid,
     _whole,
+    house_number_text,
+    house_numbers_by_value,
     many_objects,
     shown,
 )

@@ -3,9 +3,10 @@ in by (the import pages and the commands).
 
 An upload must not take the site down, so what is read is limited, not only the file's size:
 an .xlsx file is a zip whose parts may unpack to a thousand times their packed size, so the
-parts' unpacked sizes are checked before anything is unpacked, and the first sheet's rows and
-cells are counted in a fast pass over its XML before openpyxl parses a single cell. While
-reading, a row past the limit stops the reading, and every text cell is checked where it is
+parts' unpacked sizes are checked before anything is unpacked, and the rows and cells of
+the sheets openpyxl would go through are counted in a fast pass over their XML before it
+parses a single cell (the import pages' limits; the commands read an administrator's files
+without them). While reading, a row past the limit stops the reading, and every text cell is checked where it is
 read: its length, NUL and other control characters (teams.text.clean_text, the rule for all
 text coming in) and the error values a spreadsheet shows for a broken formula.
 """
@@ -38,7 +39,7 @@ UNPACKED_PER_ROW = 800
 UNPACKED_ALLOWANCE = 1 << 20
 CELLS_PER_ROW = 16
 LIBREOFFICE_ERROR = re.compile(r"Err:\d{3}")  # LibreOffice's own error values in CSV
-SUSPICIOUS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|#|Err:")  # what a cell check may find
+SUSPICIOUS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f#]")  # with "Err:": what a check may find
 CHUNK = 1 << 20
 
 
@@ -62,7 +63,7 @@ def read_sheet(name, content, max_rows=None):
         for number, cells in enumerate(rows, start=1):
             if max_rows is not None and number > max_rows + 1:
                 raise _too_many_rows(max_rows)
-            cells = list(cells)
+            cells = cells if isinstance(cells, list) else list(cells)
             if len(cells) > MAX_COLUMNS:
                 _refuse_far_columns(number, cells)
                 del cells[MAX_COLUMNS:]
@@ -96,9 +97,13 @@ def _refuse_far_columns(number, cells):
 def _check_texts(cells, number, header, problems):
     """Each text cell of a row as the rule for incoming text has it, in place; a cell's
     problem goes to `problems` (and the cell is read as empty)."""
-    texts = [cell for cell in cells if isinstance(cell, str)]
-    joined = "\n".join(texts)  # most rows hold nothing to look at: one search tells
-    if not SUSPICIOUS.search(joined) and (
+    try:
+        texts, joined = cells, "\n".join(cells)  # a CSV line: text cells only
+    except TypeError:
+        texts = [cell for cell in cells if isinstance(cell, str)]
+        joined = "\n".join(texts)
+    # Most rows hold nothing to look at: one search tells.
+    if not SUSPICIOUS.search(joined) and "Err:" not in joined and (
         len(joined) <= MAX_CELL or all(len(text) <= MAX_CELL for text in texts)
     ):
         return
