@@ -38,7 +38,7 @@ MATRIX = {
     "year_report":          ("get", "year", "?org=division", [L, 403, 403, 403, 200, 403, 403, 200]),
     "api_totals":           ("get", None, "?year=2017&org=division", [401, 403, 403, 403, 200, 403, 403, 200]),
     "import_entries":       ("get", None, "",  [L, 403, 403, 200, 200, 200, 403, 200]),
-    "import_households":    ("get", None, "",  [L, 403, 403, 200, 200, 200, 403, 200]),
+    "import_households":    ("get", None, "",  [L, 403, 403, 200, 403, 403, 403, 200]),
     "locks":                ("get", None, "",  [L, 403, 403, 403, 200, 200, 403, 200]),
     "amendment_list":       ("get", None, "",  [L, 200, 200, 200, 200, 200, 200, 200]),
     "amendment_detail":     ("get", "amendment", "", [L, 200, 404, 200, 200, 404, 404, 200]),

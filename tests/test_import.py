@@ -550,7 +550,8 @@ class TestHouseholdsCommand:
 
 class TestImportPages:
     @pytest.fixture(autouse=True)
-    def urls(self, client, settings):
+    def urls(self, client, settings, tmp_path):
+        settings.IMPORT_PENDING_DIR = tmp_path
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         self.url = reverse("import_entries")
         self.households_url = reverse("import_households")
@@ -660,3 +661,19 @@ class TestImportPages:
         assert (household.village, household.head_name) == (world.village_a, "户主九")
         assert household.history.get().history_user == world.leader_a
 
+
+    def test_households_change_by_the_household_forms_rule(self, client, world):
+        """A coordinator, whom the household form refuses, changes no household by import."""
+        household = HouseholdFactory(village=world.village_a, house_number="9", head_name="户主九")
+        rows = [{"village": "village-a", "house_number": "9", "head_name": "改名"}]
+        for user in (world.coordinator, world.outsider_coordinator, world.member_a):
+            client.force_login(user)
+            form = client.get(reverse("household_edit", args=[household.pk]))
+            assert form.status_code in (403, 404)
+
+            response = self.upload(client, csv_file(rows, HOUSEHOLD_COLUMNS), url=self.households_url)
+
+            assert response.status_code == 403
+            assert client.post(self.households_url, {"token": "x", "confirm": "1"}).status_code == 403
+        household.refresh_from_db()
+        assert household.head_name == "户主九"

@@ -215,3 +215,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Uploaded spreadsheets waiting between the import's preview and its confirmation (private,
+# removed after the import or within a day). Several app servers need a folder they share.
+IMPORT_PENDING_DIR = Path(env_str("IMPORT_PENDING_DIR", str(BASE_DIR / "var" / "pending-imports")))

@@ -1,8 +1,8 @@
 """Bringing spreadsheets in: the rules and writes behind `manage.py import_entries`,
 `manage.py import_households` and the import pages (DESIGN §6, a contract), all or nothing.
-The rooms: `reading` (a file's bytes to header-checked rows and cell values, and the
-Problem every check reports), `entries` (checking entry rows and importing them),
-`writing` (the bulk INSERTs, audit rows and tally upserts of an entries import) and
+The rooms: `sheets` (a file's bytes to rows of cells, within limits), `reading`
+(header-checked rows and cell values, and the Problem every check reports), `entries`
+(checking entry rows and importing them), `writing` (the bulk INSERTs, audit rows and tally upserts of an entries import) and
 `households` (checking and importing household rows). Import from here, not from the rooms.
 """
 
@@ -21,7 +21,8 @@ from worklog.imports.households import (
     households_import,
     plan_households,
 )
-from worklog.imports.reading import ImportRejected, Problem, read_sheet
+from worklog.imports.reading import ImportRejected, Problem
+from worklog.imports.sheets import read_sheet
 from worklog.imports.writing import add_to_tallies
 
 __all__ = [

@@ -38,9 +38,12 @@ from worklog.imports.reading import (
     _text,
     _uuid,
     _whole,
+    house_number_text,
+    house_numbers_by_value,
     many_objects,
-    read_sheet,
+    shown,
 )
+from worklog.imports.sheets import read_sheet
 from worklog.imports.writing import _write_entries
 from worklog.locking import month_name
 from worklog.models import Activity, Amendment, Entry, LockedTeamMonth
@@ -169,6 +172,7 @@ class _EntryRules:
             "title": _limited(200), "notes": _limited(5000), "uuid": _uuid,
         }
         self.household_parsers = {}
+        self.numbers_by_value = None
         self.measures = {}
 
     def check(self, number, record):
@@ -205,14 +209,14 @@ class _EntryRules:
             raise _Bad(_("This value is required."))
         team = self.teams.get(_text(cell))
         if team is None:
-            raise _Bad(_("Unknown team “%(slug)s”.") % {"slug": _text(cell)})
+            raise _Bad(_("Unknown team “%(slug)s”.") % {"slug": shown(_text(cell))})
         return team
 
     def village_of(self, cell, team):
         slug = _text(cell)
         if slug and slug != team.village.slug:
             raise _Bad(_("“%(slug)s” is not the village of team “%(team)s”; leave it empty or "
-                         "write “%(village)s”.") % {"slug": slug, "team": team.slug,
+                         "write “%(village)s”.") % {"slug": shown(slug), "team": team.slug,
                                                    "village": team.village.slug})
         return team.village
 
@@ -221,7 +225,7 @@ class _EntryRules:
             raise _Bad(_("This value is required."))
         activity = self.activities.get(_text(cell))
         if activity is None:
-            raise _Bad(_("Unknown activity “%(code)s”.") % {"code": _text(cell)})
+            raise _Bad(_("Unknown activity “%(code)s”.") % {"code": shown(_text(cell))})
         return activity
 
     def households_of(self, cell, village):
@@ -232,7 +236,10 @@ class _EntryRules:
         return parse(cell)
 
     def households_in(self, cell, village):
-        numbers, twice = _names(cell)
+        if isinstance(cell, str) or cell is None:
+            numbers, twice = _names(cell)
+        else:  # a number in the file: one house number, perhaps with its zeros lost
+            numbers, twice = [house_number_text(cell, village.pk, self.by_value())], []
         unknown = [number for number in numbers if (village.pk, number) not in self.households]
         problems = []
         if unknown:
@@ -243,6 +250,11 @@ class _EntryRules:
         if problems:
             raise _Bad(" ".join(problems))
         return [(number, self.households[village.pk, number]) for number in numbers]
+
+    def by_value(self):
+        if self.numbers_by_value is None:  # only a file with house numbers as numbers needs it
+            self.numbers_by_value = house_numbers_by_value(self.households)
+        return self.numbers_by_value
 
     def check_measures(self, row, activity, amounts, households):
         used = self.measures.get(activity.pk)

@@ -25,8 +25,11 @@ from worklog.imports.reading import (
     _Row,
     _text,
     _whole,
-    read_sheet,
+    house_number_text,
+    house_numbers_by_value,
+    shown,
 )
+from worklog.imports.sheets import read_sheet
 
 HOUSEHOLD_COLUMNS = ("village", "house_number", "head_name", "size", "phone", "tags", "notes")
 HOUSEHOLD_REQUIRED = ("village", "house_number", "head_name")
@@ -91,6 +94,7 @@ def plan_households(*, name, content, villages=None, max_rows=None):
         (household.village_id, household.house_number): household
         for household in Household.objects.filter(village__in=villages.values()).prefetch_related("tags")
     }
+    by_value = house_numbers_by_value(stored)
     tags = {}
     for tag in HouseholdTag.objects.all():
         tags.update({tag.name: tag, **({tag.name_en: tag} if tag.name_en else {})})
@@ -99,7 +103,9 @@ def plan_households(*, name, content, villages=None, max_rows=None):
         row = _Row(number, record, HOUSEHOLD_COLUMNS)
         village = row.cell("village", _required(lambda cell: _known(villages, cell, _(
             "Unknown village “%(name)s”."))))
-        house_number = row.cell("house_number", _required(_limited(_max_length("house_number"))))
+        house_number = row.cell("house_number", _required(
+            lambda cell: _limited(_max_length("house_number"))(
+                house_number_text(cell, village and village.pk, by_value))))
         values = {"head_name": row.cell("head_name", _required(_limited(_max_length("head_name"))))}
         if not _blank(record.get("size")):
             values["size"] = row.cell("size", lambda cell: _whole(cell, HOUSEHOLD_SIZE_MAX))
@@ -122,7 +128,7 @@ def plan_households(*, name, content, villages=None, max_rows=None):
 def _known(objects, cell, message):
     found = objects.get(_text(cell))
     if found is None:
-        raise _Bad(message % {"name": _text(cell)})
+        raise _Bad(message % {"name": shown(_text(cell))})
     return found
 
 

@@ -1,25 +1,19 @@
-"""Reading a spreadsheet: from a file's bytes to checked cell values, and the problems met
-on the way. A file (.csv in UTF-8 with or without a byte-order mark, or in GB18030 as
-Chinese Excel saves it; or .xlsx, its first sheet) is read whole; its header must name
-known columns, each once, and every required one; the cell parsers turn one cell into a
-value or a message for whoever typed it. Rows are numbered as a spreadsheet shows them:
-the header is row 1, the first data row 2.
+"""Understanding a spreadsheet's rows (read by worklog.imports.sheets): its header must
+name known columns, each once, and every required one; the cell parsers turn one cell into
+a value or a message for whoever typed it, quoting at most 80 characters of it; and the
+Problem every check reports. Rows are numbered as a spreadsheet shows them: the header is
+row 1, the first data row 2.
 """
 
-import codecs
-import csv
 import gc
-import io
 import re
 import uuid as uuid_module
-from collections import Counter
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import PurePath
 
-import openpyxl
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl.utils import get_column_letter
@@ -28,7 +22,6 @@ from worklog.forms import MAX_COUNT, MAX_FUNDS
 from worklog.spreadsheets import restore_formula_text
 
 CENT = Decimal("0.01")
-MAX_COLUMNS = 64  # cells further right are not read
 LIST_SEPARATOR = re.compile(r"[;；]")  # a Chinese keyboard types the full-width one
 DATE_TEXT = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 NOT_WHOLE = gettext_noop("“%(value)s” is not a whole number.")
@@ -78,57 +71,14 @@ def many_objects():
             gc.enable()
 
 
-def read_sheet(name, content, max_rows=None):
-    """[(row number, [cells])] of the file (an .xlsx file's first sheet), header first;
-    more than `max_rows` data rows are a problem (a small .xlsx file can unpack to millions)."""
-    suffix = PurePath(name).suffix.lower()
-    if suffix == ".xlsx":
-        rows = _xlsx_rows(content)
-    elif suffix == ".csv":
-        rows = csv.reader(io.StringIO(_decode(content), newline=""))
-    else:
-        raise _file_problem(_("Choose a .csv or .xlsx file."))
-    lines = []
-    try:
-        for number, cells in enumerate(rows, start=1):
-            if max_rows is not None and number > max_rows + 1:
-                raise _file_problem(_("The file has more than %(rows)s rows; import it in parts.")
-                                    % {"rows": f"{max_rows:,}"})
-            lines.append((number, list(cells[:MAX_COLUMNS])))
-    except csv.Error as error:
-        raise _file_problem(_("This is not a readable CSV file (%(error)s).") % {"error": error})
-    return lines
-
-
 def _file_problem(message):
     return ImportRejected([Problem(None, "file", message)])
 
 
-def _decode(content):
-    """UTF-8 with or without a byte-order mark; failing that, GB18030 (Chinese Excel)."""
-    encodings = ("utf-8-sig",) if content.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")
-    for encoding in encodings:
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _file_problem(_("The file's text is neither UTF-8 nor GB18030."))
-
-
-def _xlsx_rows(content):
-    unreadable = _("This is not a readable .xlsx file.")
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 — zip, XML or openpyxl errors alike: not a workbook we read
-        raise _file_problem(unreadable) from None
-    try:
-        sheet = workbook.worksheets[0]
-        yield from sheet.iter_rows(max_col=min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS),
-                                   values_only=True)
-    except Exception:  # noqa: BLE001 — as above
-        raise _file_problem(unreadable) from None
-    finally:
-        workbook.close()
+def shown(text, length=80):
+    """A cell's text as a message quotes it: at most `length` characters."""
+    text = str(text)
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def _records(lines, columns, required):
@@ -148,7 +98,7 @@ def _records(lines, columns, required):
         if not name:
             problems.append(Problem(1, get_column_letter(index + 1), _("This column has no name.")))
         elif name not in columns:
-            problems.append(Problem(1, written[index], _(
+            problems.append(Problem(1, shown(written[index], 40), _(
                 "Unknown column; the columns are: %(columns)s.") % {"columns": ", ".join(columns)}))
         elif header.index(name) != index:
             problems.append(Problem(1, name, _("This column appears twice.")))
@@ -248,7 +198,7 @@ def _number(cell, problem):
         if not number.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        raise _Bad(_(problem) % {"value": cell}) from None
+        raise _Bad(_(problem) % {"value": shown(cell)}) from None
     if number < 0:
         raise _Bad(_("Must be 0 or more."))
     return number
@@ -259,7 +209,7 @@ def _whole(cell, maximum=MAX_COUNT):
         return 0
     number = _number(cell, NOT_WHOLE)
     if number != number.to_integral_value():
-        raise _Bad(_(NOT_WHOLE) % {"value": cell})
+        raise _Bad(_(NOT_WHOLE) % {"value": shown(cell)})
     if number > maximum:
         raise _Bad(_("Must be at most %(maximum)s.") % {"maximum": f"{maximum:,}"})
     return int(number)
@@ -287,7 +237,7 @@ def _day(cell):
     try:
         return date(*(int(part) for part in match.groups()))
     except (AttributeError, ValueError):
-        raise _Bad(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": text}) from None
+        raise _Bad(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": shown(text)}) from None
 
 
 def _uuid(cell):
@@ -296,7 +246,7 @@ def _uuid(cell):
     try:
         return uuid_module.UUID(_text(cell))
     except ValueError:
-        raise _Bad(_("“%(value)s” is not a uuid.") % {"value": _text(cell)}) from None
+        raise _Bad(_("“%(value)s” is not a uuid.") % {"value": shown(_text(cell))}) from None
 
 
 def _names(cell):
@@ -309,8 +259,33 @@ def _names(cell):
     return list(counts), [name for name, count in counts.items() if count > 1]
 
 
+def house_numbers_by_value(keys):
+    """{(village id, value): [house numbers]} of the (village id, house number)s written in
+    digits: 99 → ["99", "0099"]."""
+    by_value = defaultdict(list)
+    for village_id, number in sorted(keys, key=lambda key: (len(key[1]), key[1])):
+        if number.isascii() and number.isdigit():
+            by_value[village_id, int(number)].append(number)
+    return by_value
+
+
+def house_number_text(cell, village_id, by_value):
+    """The house number a cell means. A cell that was a number in the file (LibreOffice and
+    Excel turn "0099" into 99) means the one house number of the village of that value
+    (`by_value`: see house_numbers_by_value); several of that value are a problem naming them."""
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool) and float(cell).is_integer():
+        candidates = by_value.get((village_id, int(cell)), ())
+        if len(candidates) > 1:
+            raise _Bad(_("%(number)s was a number in the file, which matches the house numbers "
+                         "%(numbers)s; write the house number as text (in a text cell, or after "
+                         "an apostrophe).") % {"number": int(cell), "numbers": _quoted(candidates)})
+        if candidates:
+            return candidates[0]
+    return _text(cell)
+
+
 def _quoted(names):
-    return "、".join(f"“{name}”" for name in names)
+    return "、".join(f"“{shown(name)}”" for name in names)
 
 
 class _Row:

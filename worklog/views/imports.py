@@ -1,13 +1,13 @@
 """The import pages: upload a spreadsheet, see what importing it would do, confirm.
 
-Leaders import for the teams they lead (and their villages' households), coordinators for
-the teams under their scopes. A row for any other team or village reads as unknown: the
-page never tells whether it exists. The uploaded file waits in the session between the
-preview and the confirmation, so the browser does not send it twice; the confirmation
-checks it again, all or nothing.
+Leaders import for the teams they lead, coordinators for the teams under their scopes;
+households only into the villages whose households the user may edit (the household form's
+rule, teams.access.managed_villages). A row for any other team or village reads as unknown:
+the page never tells whether it exists. The uploaded file waits on disk between the preview
+and the confirmation (worklog.imports.pending; the session holds only its key), so the
+browser does not send it twice; the confirmation checks it again, all or nothing.
 """
 
-import base64
 import secrets
 from pathlib import PurePath
 
@@ -20,23 +20,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from teams.access import is_coordinator, led_teams, visible_teams
-from teams.models import Village
+from teams.access import is_coordinator, led_teams, managed_villages, visible_teams
 from worklog.imports import (
     ENTRY_COLUMNS,
     HOUSEHOLD_COLUMNS,
     ImportRejected,
     entries_import,
     households_import,
+    pending,
     plan_entries,
     plan_households,
 )
 
-# The file waits in the (database) session between preview and confirmation: keep it small.
-# Bigger files go through `manage.py import_entries`.
+# A web worker reads the file while the user waits: bigger files go through
+# `manage.py import_entries`. MAX_ROWS also bounds what an .xlsx file may unpack to
+# (worklog.imports.sheets): 2 MB of .xlsx can unpack to far more than 2 MB of CSV holds.
 MAX_UPLOAD = 2 * 1024 * 1024
-MAX_ROWS = 50_000  # 2 MB of .xlsx can unpack to far more rows than 2 MB of CSV holds
+MAX_ROWS = 50_000
 PREVIEW_ROWS = 50
+SHOWN_PROBLEMS = 200  # a page of problems is read, not scrolled through by the thousand
 PENDING = "pending_import"
 
 
@@ -84,7 +86,10 @@ def import_entries(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_households(request):
-    villages = Village.objects.filter(pk__in=_importable_teams(request.user).values("village"))
+    # The household form's rule: an import changes households as the form would.
+    villages = managed_villages(request.user)
+    if not villages.exists():
+        raise PermissionDenied(_("Only team leaders can add and change households."))
     return _import_page(
         request, "households",
         plan=lambda name, content: plan_households(
@@ -106,23 +111,30 @@ def _import_page(request, kind, *, plan, write, done):
     upload = form.cleaned_data["file"]
     content = upload.read()
     result = plan(upload.name, content)
-    request.session.pop(PENDING, None)
+    _forget_pending(request)
     if result.problems:
         return _render(request, kind, UploadForm(), plan=result, name=upload.name, status=422)
     token = secrets.token_urlsafe(24)
     request.session[PENDING] = {
-        "token": token, "kind": kind, "name": upload.name,
-        "content": base64.b64encode(content).decode("ascii"),
+        "token": token, "kind": kind, "name": upload.name, "file": pending.park(content),
     }
     return _render(request, kind, UploadForm(), plan=result, name=upload.name, token=token)
 
 
+def _forget_pending(request):
+    """A file checked before in this session is not going to be imported: remove it."""
+    waiting = request.session.pop(PENDING, None)
+    if waiting is not None:
+        pending.discard(waiting.get("file"))
+
+
 def _confirm(request, kind, *, write, done):
-    pending = request.session.pop(PENDING, None)
+    waiting = request.session.pop(PENDING, None) or {}
+    content = pending.take(waiting.get("file"))  # gone from disk from here on
     if (
-        pending is None
-        or pending["kind"] != kind
-        or not secrets.compare_digest(pending["token"], request.POST["token"])
+        content is None
+        or waiting["kind"] != kind
+        or not secrets.compare_digest(waiting["token"], request.POST["token"])
     ):
         messages.error(request, _("Nothing is waiting to be imported; upload the file again."))
         return redirect(request.path)
@@ -130,23 +142,26 @@ def _confirm(request, kind, *, write, done):
         messages.info(request, _("Nothing was imported."))
         return redirect(request.path)
     try:
-        result = write(pending["name"], base64.b64decode(pending["content"]))
+        result = write(waiting["name"], content)
     except ImportRejected as rejected:
         return _render(request, kind, UploadForm(), problems=rejected.problems,
-                       name=pending["name"], status=422)
+                       name=waiting["name"], status=422)
     messages.success(request, _("Imported %(name)s: %(summary)s.") % {
-        "name": pending["name"], "summary": result.summary()})
+        "name": waiting["name"], "summary": result.summary()})
     return redirect(done)
 
 
 def _render(request, kind, form, *, plan=None, problems=None, name="", token=None, status=200):
+    problems = plan.problems if plan is not None else problems or []
     context = {
         "kind": kind,
         "form": form,
         "columns": ENTRY_COLUMNS if kind == "entries" else HOUSEHOLD_COLUMNS,
         "name": name,
         "token": token,
-        "problems": plan.problems if plan is not None else problems or [],
+        "problems": problems[:SHOWN_PROBLEMS],
+        "problem_count": len(problems),
+        "more_problems": max(len(problems) - SHOWN_PROBLEMS, 0),
         "plan": plan,
     }
     if plan is not None:
