@@ -4,7 +4,9 @@ spreadsheet imports and the command line.
 NUL is refused with a message: PostgreSQL cannot store it and no person types it. The other
 C0 control characters but tab, newline and carriage return (a vertical tab pasted from Word,
 an escape from a terminal) are removed: they carry nothing a reader sees, and a spreadsheet
-cannot hold them (openpyxl refuses them, so an export would fail).
+cannot hold them (openpyxl refuses them, so an export would fail). Line breaks are stored as
+LF: a browser sends a textarea's as CR LF, a spreadsheet's cells and the import read LF, and
+the same note must not look changed on its way back in.
 """
 
 import re
@@ -17,17 +19,14 @@ INVISIBLE_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")
 NUL_MESSAGE = _("The text contains a NUL character (\\0), which cannot be stored. Remove it and try again.")
 
 
-def contains_nul(value):
-    return isinstance(value, str) and NUL in value
-
-
 def clean_text(value):
-    """`value` without invisible control characters; ValidationError if it holds a NUL."""
+    """`value` without invisible control characters, line breaks as LF; ValidationError if it
+    holds a NUL."""
     if not isinstance(value, str):
         return value
     if NUL in value:
         raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
-    return INVISIBLE_CONTROLS.sub("", value)
+    return INVISIBLE_CONTROLS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def printable(value):

@@ -185,3 +185,23 @@ def test_export_of_a_household_at_the_limits_imports_back_unchanged(world, tmp_p
     call_command("import_households", str(exported), stdout=io.StringIO())
 
     assert list(Household.objects.values()) == before
+
+
+@pytest.mark.parametrize("export_format", ["csv", "xlsx"])
+def test_notes_typed_in_a_browser_come_back_from_the_export_unchanged(world, tmp_path, export_format):
+    """A browser sends a textarea's line breaks as CR LF; the import reads lines as LF. The one
+    text rule (teams/text.py) stores LF, so the round trip changes nothing."""
+    client = Client()
+    client.force_login(world.leader_a)
+    typed = at_the_limits(notes="第一行\r\n第二行\r第三行")
+    assert client.post(reverse("household_new"), typed).status_code == 302
+    assert Household.objects.get().notes == "第一行\n第二行\n第三行"
+    exported = tmp_path / f"households.{export_format}"
+    exported.write_bytes(
+        client.get(reverse("household_list"), {"_export": export_format}).content
+    )
+    before = list(Household.objects.values())
+
+    call_command("import_households", str(exported), stdout=io.StringIO())
+
+    assert list(Household.objects.values()) == before
