@@ -141,9 +141,11 @@ def entry_posts(draw):
 
 def without_nul(data):
     """NUL is the text rule's own tests' business; here it would only hide the rest."""
-    def clean(v):
-        return v.replace("\x00", "") if isinstance(v, str) else v
-    return {k: ([clean(x) for x in v] if isinstance(v, list) else clean(v)) for k, v in data.items()}
+    def clean(cell):
+        return cell.replace("\x00", "") if isinstance(cell, str) else cell
+
+    return {name: [clean(item) for item in cell] if isinstance(cell, list) else clean(cell)
+            for name, cell in data.items()}
 
 
 def run_examples(strategy, example):
