@@ -128,8 +128,9 @@ EXPECTED = {"valid": {"stored"}, "junk": {"stored", "refused"}, "fault": {"refus
 @st.composite
 def entry_posts(draw):
     """One entry posted three times (three uuids): valid, with junk in one or two fields,
-    and with a fault (and maybe junk). Three posts an example, not a coin drawn per
-    example: Hypothesis' draws are far from even, and the shares must not wobble."""
+    and with a fault (and maybe junk). Three posts an example rather than a coin drawn
+    per example: with a coin the stored share wobbled between 26 % and 50 % from run to
+    run, too close to the share asserted."""
     uuids = draw(st.lists(st.uuids().map(str), min_size=3, max_size=3, unique=True))
     valid = {**draw(valid_entry()), "uuid": uuids[0]}
     return [
@@ -323,9 +324,12 @@ class FuzzImport(FuzzBase):
                     imported = False
 
             stored = Entry.objects.count() - before
-            # each row new (a valid file), or some already present (a junk uuid derived again)
-            assert stored in ({len(rows)} if kind == "valid" else range(len(rows) + 1)
-                              if imported else {0}), (imported, stored)
+            if not imported:
+                assert stored == 0
+            elif kind == "valid":
+                assert stored == len(rows)
+            else:  # a junk uuid may be derived again from content already stored
+                assert stored <= len(rows)
             self.assert_nothing_invalid_stored()
             return "stored" if imported else "refused"
 
