@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from teams.models import CoordinatorScope
+from worklog.models import Entry
 from tests.factories import (
     ActivityFactory,
     EntryFactory,
@@ -90,3 +91,48 @@ def test_a_village_s_figures_are_the_village_s_whichever_organisation_sent_the_t
     assert own.title in page and other.title in page
     assert reverse("entry_detail", args=[own.pk]) in page
     assert reverse("entry_detail", args=[other.pk]) not in page
+
+
+def _drill_down(client, scope, code):
+    """(The dashboard's figure for the indicator `code`, the notebook its link leads to)."""
+    dashboard = client.get(reverse("dashboard"), {"year": 2017, **scope})
+    assert dashboard.status_code == 200
+    card = next(card for card in dashboard.context["cards"] if card["figure"].code == code)
+    notebook = client.get(card["url"])
+    assert notebook.status_code == 200
+    return card["figure"].value, notebook
+
+
+@pytest.mark.parametrize("side", ["A", "B"])
+def test_a_shared_village_s_figure_leads_to_its_entries_and_says_how_many_are_kept_elsewhere(
+        client, shared_village, side):
+    """A coordinator following a figure of the shared village to the notebook sees their
+    organisation's entries and a note of how many more the figure counts, logged by the
+    other organisation's team there: listed and noted entries make up the figure."""
+    shared = shared_village
+    client.force_login(shared["coordinators"][side])
+    kept_elsewhere = Entry.objects.filter(
+        team=shared["other_team"][side], village=shared["village"]).count()
+
+    figure, notebook = _drill_down(client, {"village": shared["village"].slug}, "visit_entries")
+
+    page = notebook.content.decode()
+    assert shared["own"][side].title in page and shared["other"][side].title not in page
+    assert f'data-unlisted-count="{kept_elsewhere}"' in page
+    assert f"另有{kept_elsewhere}条记录由在{shared['village'].label}工作的其他工作队填写" in page
+    assert "仅为所列记录的合计" in page
+    assert notebook.context["entry_count"] + kept_elsewhere == figure
+
+
+def test_a_village_served_by_one_team_leads_to_all_its_entries_with_no_note(client, world):
+    """A member of the only team of a village follows its figure to exactly its entries."""
+    visit = ActivityFactory(code="visit", uses_households=True)
+    IndicatorFactory(code="visit_entries", measure="entries", activities=[visit])
+    EntryFactory(team=world.team_b, activity=visit, date=datetime.date(2017, 5, 5))
+    client.force_login(world.member_b)
+
+    figure, notebook = _drill_down(client, {"village": world.village_b.slug}, "visit_entries")
+
+    page = notebook.content.decode()
+    assert notebook.context["entry_count"] == figure == 1
+    assert "data-unlisted-count" not in page and "另有" not in page

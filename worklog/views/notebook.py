@@ -73,6 +73,22 @@ def _listed(entries, tallies):
     return entries.filter(team__in=list(by_team)), sum(by_team.values())
 
 
+def _unlisted(filterset, count):
+    """(The village or area filtered on, how many entries its figures count that are not
+    listed): by the village rule its dashboard counts every team working there, while the
+    notebook lists only the entries the user may see. One more sum of tally rows, taken
+    only under a village or area filter, the scopes that reach teams the user may not see
+    (the dashboards' drill-downs); (None, 0) otherwise."""
+    if count is None:  # the tallies do not keep these filters
+        return None, 0
+    data = filterset.form.cleaned_data
+    place = data.get("village") or data.get("area")
+    if place is None:
+        return None, 0
+    every_team = Tally.objects.filter(filterset.tally_conditions()).aggregate(entries=Sum("entries"))
+    return place, (every_team["entries"] or 0) - count
+
+
 def _export_filename(filterset, export_format):
     data = filterset.form.cleaned_data
     parts = ["notebook"]
@@ -102,6 +118,7 @@ def notebook(request):
 
     tallies = _tallies(request, filterset) if valid else None
     listed, count = _listed(entries, tallies)
+    place, unlisted = _unlisted(filterset, count)
     exclude = () if len(filterset.visible_teams) > 1 else ("team",)
     table = NotebookTable(NotebookTable.entries(listed), exclude=exclude)
     paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator, "count": count}
@@ -113,6 +130,8 @@ def notebook(request):
             "filter": filterset,
             "table": table,
             "entry_count": table.paginator.count,
+            "unlisted_count": unlisted,
+            "unlisted_place": place,
             "totals": _shown_totals(filterset, entries, tallies) if valid else [],
             "chips": filterset.active_filters(),
             "can_export": valid,
