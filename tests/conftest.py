@@ -30,6 +30,23 @@ def world(db):
     return factories.World.build()
 
 
+@pytest.fixture
+def visit():
+    """A policy visit: households and participants."""
+    return factories.ActivityFactory(
+        code="policy_visit", uses_households=True, uses_participants=True
+    )
+
+
+@pytest.fixture
+def homes(world):
+    """Households 1, 2 and 3 of village_a."""
+    return [
+        factories.HouseholdFactory(village=world.village_a, house_number=str(n))
+        for n in (1, 2, 3)
+    ]
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):

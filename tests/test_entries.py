@@ -33,11 +33,6 @@ def project():
     return ActivityFactory(code="project", name="惠民项目", uses_funds=True)
 
 
-@pytest.fixture
-def homes(world):
-    return [HouseholdFactory(village=world.village_a, house_number=str(n)) for n in (1, 2, 3)]
-
-
 def entry_data(activity, households=(), **values):
     data = {
         "date": timezone.localdate().isoformat(),

@@ -10,21 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from teams.models import Household, HouseholdTag
-from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory
+from tests.factories import EntryFactory
 from worklog.models import Entry
 from worklog.services import entry_update
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def visit():
-    return ActivityFactory(code="policy_visit", uses_households=True, uses_participants=True)
-
-
-@pytest.fixture
-def homes(world):
-    return [HouseholdFactory(village=world.village_a, house_number=str(n)) for n in (1, 2, 3)]
 
 
 def revise_entry(entry, editor, homes, times):

@@ -9,21 +9,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory
+from tests.factories import EntryFactory
 from worklog.locking import lock_month
 from worklog.models import Amendment, Entry
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def visit():
-    return ActivityFactory(code="policy_visit", uses_households=True, uses_participants=True)
-
-
-@pytest.fixture
-def homes(world):
-    return [HouseholdFactory(village=world.village_a, house_number=str(n)) for n in (1, 2, 3)]
 
 
 def visit_data(visit, households, **values):
