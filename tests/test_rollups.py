@@ -111,3 +111,44 @@ def test_an_area_moving_under_another_takes_its_households_along(logged, django_
     assert totals(Scope("area", region)) == {"visits": 0, "reached": 0}
     assert totals(Scope("area", other_region)) == {"visits": 2, "reached": 2}
     assert tallies.differences() == []
+
+
+def test_reordering_a_distinct_households_indicator_recounts_nothing(
+        logged, django_capture_on_commit_callbacks):
+    """Editing an indicator's display order (or label) changes no figure: it must not queue
+    a recount of every household reached, which holds off the programme's posts. Saved as
+    the admin saves it: the row, then its activities set again, unchanged."""
+    from worklog.models import Indicator
+
+    reached = Indicator.objects.get(code="reached")
+    with django_capture_on_commit_callbacks() as queued:
+        reached.order += 10
+        reached.label_zh = "户数（改名）"
+        reached.save()
+        reached.activities.set(list(reached.activities.all()))
+
+    assert queued == []
+
+
+def test_a_new_distinct_households_indicator_is_counted_at_once(
+        logged, django_capture_on_commit_callbacks):
+    world, _visit, training = logged
+    with django_capture_on_commit_callbacks(execute=True):
+        IndicatorFactory(code="trained", measure="households", activities=[training])
+
+    assert totals(Scope("org", world.org))["trained"] == 3
+    assert tallies.differences() == []
+
+
+def test_deleting_a_distinct_households_indicator_leaves_the_roll_ups_exact(
+        logged, django_capture_on_commit_callbacks):
+    world, _visit, training = logged
+    from worklog.models import Indicator
+
+    with django_capture_on_commit_callbacks(execute=True):
+        IndicatorFactory(code="trained", measure="households", activities=[training])
+    with django_capture_on_commit_callbacks(execute=True):
+        Indicator.objects.get(code="trained").delete()
+
+    assert totals(Scope("org", world.org)) == {"visits": 2, "reached": 2}
+    assert tallies.differences() == []

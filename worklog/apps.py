@@ -10,7 +10,7 @@ class WorklogConfig(AppConfig):
         """Keep the roll-ups right when figures move without an entry changing: a team or
         village moving to another organisation or area, a node of either tree moving,
         an indicator counting other activities (worklog.tallies)."""
-        from django.db.models.signals import m2m_changed, post_save, pre_save
+        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
         from teams.models import Area, Organisation, Team, Village
         from worklog import tallies
@@ -28,9 +28,12 @@ class WorklogConfig(AppConfig):
             connect(sender, tallies.node_moving, tallies.node_moved, sender._meta.model_name)
         pre_save.connect(lambda instance, **kw: tallies.indicator_changing(instance), sender=Indicator,
                          weak=False, dispatch_uid="worklog.indicator_changing")
-        post_save.connect(lambda instance, **kw: tallies.indicator_changed(instance), sender=Indicator,
-                          weak=False, dispatch_uid="worklog.indicator_changed")
+        post_save.connect(lambda instance, **kw: tallies.indicator_saved(instance), sender=Indicator,
+                          weak=False, dispatch_uid="worklog.indicator_saved")
+        post_delete.connect(lambda instance, **kw: tallies.indicator_deleted(instance), sender=Indicator,
+                            weak=False, dispatch_uid="worklog.indicator_deleted")
         m2m_changed.connect(
-            lambda instance, action, **kw: action.startswith("post_") and tallies.indicator_changed(instance),
+            lambda instance, action, **kw: action.startswith("post_")
+            and tallies.indicator_activities_changed(instance),
             sender=Indicator.activities.through, weak=False, dispatch_uid="worklog.indicator_activities_changed",
         )

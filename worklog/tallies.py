@@ -623,10 +623,23 @@ def indicator_changing(indicator):
     )
 
 
-def indicator_changed(indicator):
-    """After a distinct-households indicator changed (its measure or activities): once
-    committed, recount the households reached for the activities now counted."""
-    measures = {getattr(indicator, "measure", Measure.HOUSEHOLDS),  # an Activity, from its side
-                getattr(indicator, "_measure_before", None)}
-    if Measure.HOUSEHOLDS in measures:
+def indicator_saved(indicator):
+    """After an indicator is saved: when it starts or stops counting distinct households,
+    recount the households reached once committed. Its label or order changes no figure,
+    and a new indicator's activities arrive afterwards (indicator_activities_changed)."""
+    before = getattr(indicator, "_measure_before", None)
+    if before != indicator.measure and Measure.HOUSEHOLDS in {before, indicator.measure}:
+        transaction.on_commit(recount_reach)
+
+
+def indicator_activities_changed(instance):
+    """A distinct-households indicator counts other activities (`instance` is the indicator,
+    or an activity when the link was changed from its side): recount once committed."""
+    if getattr(instance, "measure", Measure.HOUSEHOLDS) == Measure.HOUSEHOLDS:
+        transaction.on_commit(recount_reach)
+
+
+def indicator_deleted(indicator):
+    """A distinct-households indicator is gone: its activities may no longer be counted."""
+    if indicator.measure == Measure.HOUSEHOLDS:
         transaction.on_commit(recount_reach)
