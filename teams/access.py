@@ -158,36 +158,36 @@ def get_visible_or_404(user, queryset, **lookup):
     return obj
 
 
-def can_see_scope(user, scope):
-    """May the user see totals for this scope (a worklog.totals.Scope)?"""
+def can_see_scope(user, kind, obj):
+    """May the user see totals of a scope: `kind` "org", "area", "team", "village" or
+    "all", `obj` that organisation, area, team or village (None for all)?"""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    if scope.kind == "all":
+    if kind == "all":
         return False
     scopes = coordinator_scopes(user)
-    obj = scope.obj
     for coordinated in scopes:
         org, area = coordinated.organisation, coordinated.area
-        if scope.kind == "org" and org and obj.path.startswith(org.path):
+        if kind == "org" and org and obj.path.startswith(org.path):
             return True
-        if scope.kind == "area" and area and obj.path.startswith(area.path):
+        if kind == "area" and area and obj.path.startswith(area.path):
             return True
-        if scope.kind == "team" and (
+        if kind == "team" and (
             (org and obj.organisation.path.startswith(org.path))
             or (area and obj.village.area.path.startswith(area.path))
         ):
             return True
-        if scope.kind == "village" and (
+        if kind == "village" and (
             (area and obj.area.path.startswith(area.path))
             or (org and obj.teams.filter(organisation__path__startswith=org.path).exists())
         ):
             return True
     memberships = active_memberships(user)
-    if scope.kind == "team":
+    if kind == "team":
         return memberships.filter(team=obj).exists()
-    if scope.kind == "village":
+    if kind == "village":
         return memberships.filter(team__village=obj).exists()
     return False
 

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from teams.history_admin import ReadOnlyHistoryAdmin
@@ -24,7 +23,6 @@ from teams.models import (
     Team,
     Village,
 )
-from worklog.models import Entry
 
 User = get_user_model()
 
@@ -137,11 +135,11 @@ class HouseholdTagAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en"]
 
 
-PROTECTING_ENTRIES_SHOWN = 20
-
-
 @admin.register(Household)
 class HouseholdAdmin(ReadOnlyHistoryAdmin):
+    """What the admin may delete is the notebook's to say (its entries link households):
+    worklog/admin.py registers this admin again with that guard."""
+
     list_display = ["village", "house_number", "head_name", "size", "phone"]
     list_select_related = ["village"]
     list_filter = ["village", "tags"]
@@ -152,17 +150,6 @@ class HouseholdAdmin(ReadOnlyHistoryAdmin):
     autocomplete_fields = ["village"]
     filter_horizontal = ["tags"]
     fields = ["village", "house_number", "head_name", "size", "phone", "notes", "tags"]
-
-    def get_deleted_objects(self, objs, request):
-        """A household some entry links stays: deleting it would silently drop visits from
-        the notebook and from the totals. Its entries are listed as what protects it."""
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        entries = Entry.objects.filter(households__in=objs)
-        shown = list(entries.distinct().order_by("-date")[:PROTECTING_ENTRIES_SHOWN + 1])
-        protected += [f"{capfirst(entry._meta.verbose_name)}: {entry}" for entry in shown]
-        if len(shown) > PROTECTING_ENTRIES_SHOWN:
-            protected[-1] = "…"
-        return deleted, counts, perms_needed, protected
 
 
 # --- teams and members --------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from django import forms
 
 from teams.models import HOUSEHOLD_SIZE_MAX, Household
-from worklog.fields import IdChoiceField, IdMultipleChoiceField
+from teams.fields import IdChoiceField, IdMultipleChoiceField
 
 
 class HouseholdForm(forms.ModelForm):

@@ -84,15 +84,6 @@ class TreeNode(BilingualName, models.Model):
                         pk=self.pk
                     ).update(depth=models.F("depth") + shift)
 
-    def subtree(self):
-        return type(self).objects.filter(path__startswith=self.path)
-
-    def ancestors(self):
-        """This node's ancestors, root first, in one query."""
-        parts = self.path.strip("/").split("/")[:-1]
-        prefixes = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-        return type(self).objects.filter(path__in=prefixes).order_by("depth")
-
 
 class Organisation(TreeNode):
     """A dispatching body (派出单位): a division and its departments or regiments."""

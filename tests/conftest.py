@@ -71,7 +71,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def pytest_collection_modifyitems(config, items):
-    # Browser tests use a live server, which needs real transactions.
+    # Tests that drive Chromium (they ask for Playwright's `page`) are marked `browser`,
+    # so that `-m "not browser"` leaves them out.
     for item in items:
         if "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)

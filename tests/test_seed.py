@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from teams.models import CoordinatorScope, Household, Membership, Village
 from worklog import tallies
 from worklog.models import Entry
-from worklog.seeding import SeedError, exact_partition
+from worklog.demo.seeding import exact_partition
+from worklog.demo.targets import SeedError
 from worklog.totals import resolve_scope, totals_document
 
 PASSWORD = "demo-Pass-2017!"

@@ -1,4 +1,4 @@
-"""`manage.py seed --scale N` (worklog.scale): exactly N benchmark entries in their own
+"""`manage.py seed --scale N` (worklog/demo/scale.py): exactly N benchmark entries in their own
 organisation, tallies equal to a recount, the demo's 2017 untouched, a rerun adds nothing.
 Runs on SQLite (plain INSERTs) and on PostgreSQL (COPY, and once the bulk-load path)."""
 
@@ -12,7 +12,8 @@ from django.db.models import Count, F
 from django.test import override_settings
 
 from teams.models import Household, Team
-from worklog import scale, tallies
+from worklog import tallies
+from worklog.demo import scale
 from worklog.models import Entry
 from worklog.totals import resolve_scope, totals_document
 

@@ -8,10 +8,13 @@ tallies stay exact. Entries are never deleted here; actions soft-delete and rest
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from teams import admin as teams_admin
 from teams.history_admin import ReadOnlyHistoryAdmin
+from teams.models import Household
 from worklog.locking import is_locked, month_name
 from worklog.models import Activity, Amendment, Entry, Indicator, MonthLock
 from worklog.rules import AMOUNTS, validate_entry
@@ -278,3 +281,25 @@ class AmendmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- households: the teams admin, guarded by the entries that link them -------------------
+
+PROTECTING_ENTRIES_SHOWN = 20
+
+
+class HouseholdAdmin(teams_admin.HouseholdAdmin):
+    def get_deleted_objects(self, objs, request):
+        """A household some entry links stays: deleting it would silently drop visits from
+        the notebook and from the totals. Its entries are listed as what protects it."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        entries = Entry.objects.filter(households__in=objs)
+        shown = list(entries.distinct().order_by("-date")[:PROTECTING_ENTRIES_SHOWN + 1])
+        protected += [f"{capfirst(entry._meta.verbose_name)}: {entry}" for entry in shown]
+        if len(shown) > PROTECTING_ENTRIES_SHOWN:
+            protected[-1] = "…"
+        return deleted, counts, perms_needed, protected
+
+
+admin.site.unregister(Household)
+admin.site.register(Household, HouseholdAdmin)

@@ -129,9 +129,6 @@ class EntryQuerySet(models.QuerySet):
         """Entries that count: soft-deleted ones never do."""
         return self.filter(deleted_at__isnull=True)
 
-    def in_year(self, year):
-        return self.filter(date__year=year)
-
 
 class Entry(models.Model):
     """One line of a team's notebook."""

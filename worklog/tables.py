@@ -1,6 +1,8 @@
-"""Tables of the notebook: the list page's table and the export in the import's columns."""
+"""Tables of the notebook and of the household list: each list page's table and its export
+in the columns of its import."""
 
 import django_tables2 as tables
+import tablib
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
@@ -9,9 +11,11 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_tables2.export import TableExport
+from django_tables2.utils import A
 
 from teams.models import Household
 from worklog.models import Entry
+from worklog.spreadsheets import neutralise_formula
 
 # Columns of `import_entries` (DESIGN §6): an export can be imported again.
 EXPORT_COLUMNS = (
@@ -162,3 +166,66 @@ class EntryExportTable(tables.Table):
         return queryset.select_related("team", "village", "activity").prefetch_related(
             Prefetch("households", queryset=households)
         )
+
+
+# Columns of the household export: the columns of the household import, so a file goes back in.
+HOUSEHOLD_EXPORT_COLUMNS = ("village", "house_number", "head_name", "size", "phone", "tags", "notes")
+
+ON_WIDE_SCREENS = {"class": "d-none d-sm-table-cell"}
+NUMBER = {"class": "text-end"}
+
+
+class HouseholdTable(tables.Table):
+    """Expects households annotated with `visits_this_year`, `last_visit` and
+    `house_number_length` (for 1, 2 … 10 rather than 1, 10, 2), tags prefetched."""
+
+    village = tables.Column(
+        verbose_name=_("Village"),
+        order_by=("village__name", "house_number_length", "house_number"),
+        attrs={"th": ON_WIDE_SCREENS, "td": ON_WIDE_SCREENS},
+    )
+    house_number = tables.Column(
+        verbose_name=_("No."), order_by=("house_number_length", "house_number")
+    )
+    head_name = tables.Column(
+        verbose_name=_("Head of household"),
+        linkify=("household_detail", [A("pk")]),
+        # names in Uyghur script run right to left: keep them from reordering the row
+        attrs={"a": {"dir": "auto"}, "td": {"class": "text-break"}},
+    )
+    size = tables.Column(
+        verbose_name=_("People"),
+        attrs={"th": {"class": "d-none d-sm-table-cell text-end"},
+               "td": {"class": "d-none d-sm-table-cell text-end"}},
+    )
+    tags = tables.ManyToManyColumn(
+        verbose_name=_("Tags"), transform=lambda tag: tag.label, orderable=False
+    )
+    visits_this_year = tables.Column(
+        verbose_name=_("Visits this year"), attrs={"th": NUMBER, "td": NUMBER}
+    )
+    last_visit = tables.DateColumn(
+        verbose_name=_("Last visit"), format="Y-m-d", attrs={"td": {"class": "text-nowrap"}}
+    )
+
+    class Meta:
+        template_name = "households/_table.html"
+        attrs = {"class": "table table-sm table-striped align-middle household-table"}
+        empty_text = _("No households found.")
+
+
+def household_dataset(households):
+    """The households (village selected, tags prefetched) in the import's columns."""
+    dataset = tablib.Dataset(headers=list(HOUSEHOLD_EXPORT_COLUMNS))
+    for household in households:
+        row = (
+            household.village.slug,
+            household.house_number,
+            household.head_name,
+            household.size,
+            household.phone,
+            ";".join(tag.name for tag in household.tags.all()),
+            household.notes,
+        )
+        dataset.append([neutralise_formula(value) for value in row])
+    return dataset

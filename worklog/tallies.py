@@ -141,9 +141,6 @@ def _rollup_upsert_sql(rollup, rows):
     )
 
 
-ORG_ROWS_PER_STATEMENT = 500
-
-
 def _unnest_upsert_sql(model, key_fields, sum_fields):
     """PostgreSQL: the upsert of many rows given as one array per column, in key order."""
     table = model._meta.db_table

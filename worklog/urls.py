@@ -6,8 +6,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 from django.views.static import serve
 
-from teams import views as households
-from worklog.views import api, dashboards, entries, errors, home, imports, locks, notebook, report
+from worklog.views import (
+    api,
+    dashboards,
+    entries,
+    errors,
+    home,
+    households,
+    imports,
+    locks,
+    notebook,
+    report,
+)
 
 handler400 = errors.bad_request
 handler403 = errors.permission_denied

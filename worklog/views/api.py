@@ -31,6 +31,6 @@ def api_totals(request):
         return _error(problem, 400)
     except ScopeNotFound:
         return _error(_("No such organisation, team, village or area."), 404)
-    if not can_see_scope(request.user, scope):
+    if not can_see_scope(request.user, scope.kind, scope.obj):
         return _error(_("You may not see these totals."), 403)
     return JsonResponse(totals_document(scope, year), json_dumps_params={"ensure_ascii": False})

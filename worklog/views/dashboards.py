@@ -70,7 +70,7 @@ def scope_for_request(request):
         scope = resolve_scope(kind, slug)
     except ScopeNotFound:
         raise Http404(_("No such organisation, team, village or area.")) from None
-    if not can_see_scope(request.user, scope):
+    if not can_see_scope(request.user, scope.kind, scope.obj):
         raise PermissionDenied(scope_refusal(request.user))
     return scope, year
 

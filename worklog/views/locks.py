@@ -17,7 +17,7 @@ from teams.access import (
     coordinates_team,
     visible_teams_coordinated,
 )
-from worklog.fields import IdChoiceField
+from teams.fields import IdChoiceField
 from worklog.locking import (
     AlreadyDecided,
     CannotApply,

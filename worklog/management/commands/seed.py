@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from worklog.seeding import SeedError, seed_demo
+from worklog.demo.seeding import seed_demo
+from worklog.demo.targets import SeedError
 
 
 class Command(BaseCommand):

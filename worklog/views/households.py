@@ -23,12 +23,12 @@ from teams.access import (
     visible_entries,
     visible_households,
 )
-from teams.filters import HouseholdFilter
 from teams.forms import HouseholdForm
 from teams.models import Village
-from teams.tables import HouseholdTable, household_dataset
+from worklog.filters import HouseholdFilter
 from worklog.history import revisions
 from worklog.models import Entry
+from worklog.tables import HouseholdTable, household_dataset
 
 PER_PAGE = 50
 EXPORT_TYPES = {

@@ -4,7 +4,7 @@
 tags and demo accounts in line with the TOML files, adds synthetic households, and writes
 the 2017 notebook entries whose totals are exactly the 2017 targets of
 `seeds/indicators.toml` (DESIGN §5). With `scale=N` it also makes sure N benchmark
-entries, dated 2018–2022, exist in their own organisation (worklog.scale).
+entries, dated 2018–2022, exist in their own organisation (worklog/demo/scale.py).
 
 Everything is idempotent: rows are matched by slug, code, name, username or
 (village, house number), and entries by uuid5 keys, so a rerun creates nothing. All
@@ -16,7 +16,6 @@ import calendar
 import random
 import tomllib
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,7 +23,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
 from teams.models import (
@@ -38,7 +36,9 @@ from teams.models import (
     Village,
 )
 from worklog.models import Activity, Entry, Indicator, Measure
-from worklog.scale import seed_scale
+from worklog.demo.people import give_password, head_name
+from worklog.demo.scale import seed_scale
+from worklog.demo.targets import SeedError, activity_targets, in_fen
 from worklog.tallies import rebuild as rebuild_tallies
 
 DEMO_YEAR = 2017
@@ -57,10 +57,6 @@ INDICATOR_FIELDS = ("label_zh", "label_en", "unit", "measure", "order", "phrase_
 # of households first, because visits' participants depend on it.
 ENTRY_MEASURES = ("households", "participants", "sessions", "quantity", "funds")
 ROLES = (Membership.Role.LEADER, Membership.Role.MEMBER)
-
-
-class SeedError(Exception):
-    """The seed files contradict themselves, e.g. a target no plausible entries can reach."""
 
 
 @transaction.atomic
@@ -222,14 +218,6 @@ def synthetic_household(village, number, spec, tags, rng):
     return household, its_tags
 
 
-def head_name(names, rng):
-    """A synthetic name: Han style, or Uyghur/Kazakh style "given·father" in characters."""
-    if rng.random() < names["han_share"]:
-        given = "".join(rng.choice(names["han_given"]) for _ in range(rng.choice((1, 2, 2))))
-        return rng.choice(names["han_surnames"]) + given
-    return f"{rng.choice(names['transcribed_given'])}·{rng.choice(names['transcribed_father'])}"
-
-
 def households_by_village(numbers):
     rows = Household.objects.filter(village_id__in=numbers)
     ids = {
@@ -281,17 +269,6 @@ def demo_user(username, created, **flags):
     elif any(getattr(user, name) != value for name, value in flags.items()):
         User.objects.filter(pk=user.pk).update(**flags)
     return user
-
-
-def give_password(users, password):
-    # One hash for all demo accounts: they share the password anyway, and ten PBKDF2
-    # rounds would dominate the seed time. A rerun with the same password writes nothing.
-    current = next((user.password for user in users if user.has_usable_password()), None)
-    encoded = current if current and check_password(password, current) else make_password(password)
-    for user in users:
-        if user.password != encoded:
-            user.password = encoded
-            user.save(update_fields=["password"])
 
 
 # --- the notebook ----------------------------------------------------------------------------
@@ -422,42 +399,6 @@ class Notebook:
             slot.household_ids = [pool.pop() for _ in range(slot.households)]
 
 
-def activity_targets(indicator_items, hints, year):
-    """{activity code: {measure: total}} the year's entries must add up to.
-
-    An indicator over several activities is split between them by their `weight`.
-    """
-    targets = defaultdict(dict)
-    for item in indicator_items:
-        total = indicator_target(item, year)
-        if total is None:
-            continue
-        codes = item["activities"]
-        shares = split_by_weight(total, [hints.get(code, {}).get("weight", 1) for code in codes])
-        for code, share in zip(codes, shares):
-            if targets[code].setdefault(item["measure"], share) != share:
-                raise SeedError(f"two indicators want different {item['measure']} totals of {code}")
-    return targets
-
-
-def indicator_target(item, year):
-    """The year's figure, in fen for funds. Where the report only gives a range ("…余"),
-    the demo generates the `demo_<year>` value chosen inside it."""
-    if f"target_{year}" in item:
-        total = item[f"target_{year}"]
-    elif f"demo_{year}" in item:
-        total = item[f"demo_{year}"]
-        if not item["target_min"] <= total <= item["target_max"]:
-            raise SeedError(f"{item['code']}: demo_{year} lies outside target_min..target_max")
-    else:
-        return None
-    return in_fen(total) if item["measure"] == Measure.FUNDS else total
-
-
-def in_fen(yuan):
-    return int(Decimal(yuan) * 100)
-
-
 def measure_target(targets, measure):
     if measure == "households":
         visits = targets.get(Measure.HOUSEHOLD_VISITS)
@@ -523,16 +464,6 @@ def exact_partition(total, limits, rng):
             extra[i] += more
             left -= more
     return [low + more for low, more in zip(lows, extra)]
-
-
-def split_by_weight(total, weights):
-    """`total` split in proportion to `weights` (largest remainder, so the sum is exact)."""
-    whole = sum(weights)
-    shares = [total * weight // whole for weight in weights]
-    by_remainder = sorted(range(len(weights)), key=lambda i: -(total * weights[i] % whole))
-    for i in by_remainder[: total - sum(shares)]:
-        shares[i] += 1
-    return shares
 
 
 def write_entries(plans):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from teams.models import (
@@ -41,6 +41,8 @@ from teams.models import (
     Team,
     Village,
 )
+from worklog.demo.people import give_password, head_name
+from worklog.demo.targets import activity_targets, in_fen
 from worklog.models import Entry, HouseholdTally, Measure, Tally
 
 ORGANISATION = "bench"
@@ -233,16 +235,8 @@ def _ensure_accounts(teams, organisation, password, created):
     ], batch_size=1000)
     CoordinatorScope.objects.get_or_create(user=users[COORDINATOR], organisation=organisation, area=None)
     if password:
-        _give_password(list(users.values()), password)
+        give_password(list(users.values()), password)
     return {team.pk: users[name].pk for name, team in wanted.items() if team is not None}
-
-
-def _give_password(users, password):
-    # One PBKDF2 hash for all: a thousand would take minutes. Unchanged hashes stay.
-    current = next((u.password for u in users if u.has_usable_password()), None)
-    encoded = current if current and check_password(password, current) else make_password(password)
-    get_user_model().objects.filter(pk__in=[u.pk for u in users]).exclude(
-        password=encoded).update(password=encoded)
 
 
 def _ensure_households(villages, spec, created):
@@ -256,7 +250,7 @@ def _ensure_households(villages, spec, created):
         for n in range(1, HOUSEHOLDS_PER_VILLAGE + 1):
             # Drawn even when it exists, so that the others stay the same.
             size = rng.choices(spec["sizes"], weights=spec["size_weights"])[0]
-            head = _head_name(names, rng)
+            head = head_name(names, rng)
             if (village.pk, str(n)) not in have:
                 fresh.append((village.pk, str(n), head, size))
     if fresh:
@@ -280,13 +274,6 @@ def _ensure_households(villages, spec, created):
     }
 
 
-def _head_name(names, rng):
-    if rng.random() < names["han_share"]:
-        given = "".join(rng.choice(names["han_given"]) for _ in range(rng.choice((1, 2, 2))))
-        return rng.choice(names["han_surnames"]) + given
-    return f"{rng.choice(names['transcribed_given'])}·{rng.choice(names['transcribed_father'])}"
-
-
 # --- the entries -------------------------------------------------------------------------------
 
 
@@ -300,8 +287,6 @@ class NotebookPlan:
     """
 
     def __init__(self, activities, seeds, bench):
-        from worklog.seeding import activity_targets, in_fen
-
         hints = {item["code"]: item.get("demo", {}) for item in seeds["activities"]["activity"]}
         targets = activity_targets(seeds["indicators"]["indicator"], hints, 2017)
         self.recipes, weights = [], []
