@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from teams.history_admin import ReadOnlyHistoryAdmin
-from worklog.locking import is_locked, month_name
+from worklog.locking import locked_months, month_name
 from worklog.models import Activity, Amendment, Entry, Indicator, MonthLock
 from worklog.rules import AMOUNTS, validate_entry
 from worklog.services import (
@@ -132,13 +132,15 @@ class EntryAdminForm(forms.ModelForm):
             self.add_error(None, error)  # each message on its field
         team, day = cleaned.get("team"), cleaned.get("date")
         reported = [(team, day)] + ([(self.instance.team, self.instance.date)] if self.instance.pk else [])
-        for locked_team, locked_day in reported:
-            if locked_team is not None and locked_day is not None and is_locked(locked_team.pk, locked_day):
-                raise forms.ValidationError(
-                    _("%(month)s is locked for %(team)s: it has been reported. Correct it "
-                      "through an amendment."),
-                    params={"month": month_name(locked_day.year, locked_day.month), "team": locked_team},
-                )
+        months = {(team.pk, day.year, day.month): (team, day)
+                  for team, day in reported if team is not None and day is not None}
+        locked = locked_months(months)
+        for locked_team, locked_day in (months[month] for month in months if month in locked):
+            raise forms.ValidationError(
+                _("%(month)s is locked for %(team)s: it has been reported. Correct it "
+                  "through an amendment."),
+                params={"month": month_name(locked_day.year, locked_day.month), "team": locked_team},
+            )
         if self.instance.pk and cleaned.get("seen_version") != self.instance.version:
             raise forms.ValidationError(
                 _("Someone saved this entry after you opened it (it is now at version "

@@ -7,10 +7,11 @@ rejects it. The tallies as they stood at the lock stay in `ReportedTally`, so to
 shown "as reported" beside "as corrected".
 
 Races: an entry change takes a share lock on its team row and then, in a statement of its
-own, reads the locks; locking takes an exclusive lock on every team of the subtree first.
-So a change either finishes before the lock reads the tallies (and is in the report) or
-waits for the lock and then sees it — never slips in between (PostgreSQL; SQLite
-serialises writers anyway).
+own, reads the locks (hold_teams, locked_months and ensure_open, below: the one home of
+that check); locking takes an exclusive lock on every team of the subtree first. So a
+change either finishes before the lock reads the tallies (and is in the report) or waits
+for the lock and then sees it — never slips in between (PostgreSQL; SQLite serialises
+writers anyway).
 
 A new entry filed as an amendment keeps its form's uuid in `Amendment.uuid` (unique): the
 uuid is held from the filing on, so no entry can be logged with it meanwhile, and
@@ -74,25 +75,51 @@ def month_name(year, month):
     return _("%(month)s %(year)s") % {"month": MONTHS[month], "year": year}
 
 
-def is_locked(team_id, day):
-    return LockedTeamMonth.objects.filter(team_id=team_id, year=day.year, month=day.month).exists()
+# Every check of the locks, by whichever writer, takes two steps in this order:
+#   1. hold_teams: share-lock the teams' rows (PostgreSQL; one statement, in id order so
+#      that two writers never wait on each other crosswise). lock_month locks the same rows
+#      for update first, so a month being locked waits for the writer's transaction, or the
+#      writer for the lock.
+#   2. read the locks in a statement of its own: under READ COMMITTED it takes its snapshot
+#      after the share lock was granted, so it sees a lock committed while the writer
+#      waited (a statement that waits for a row lock keeps the snapshot it started with).
+# SQLite serialises writers anyway.
+
+
+def hold_teams(team_ids):
+    """Step 1 above: share-lock the teams' rows until the transaction ends (PostgreSQL)."""
+    if connection.vendor == "postgresql" and team_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Team._meta.db_table} WHERE id = ANY(%s) "
+                           f"ORDER BY id FOR SHARE", [sorted(team_ids)])
+
+
+def _locks(team_id, year, month):
+    return LockedTeamMonth.objects.filter(team_id=team_id, year=year, month=month)
+
+
+def locked_months(team_months):
+    """The locked ones among these (team id, year, month)s, after holding their teams (the
+    two steps above): two statements, whatever their number."""
+    team_months = set(team_months)
+    team_ids = {team_id for team_id, _year, _month in team_months}
+    hold_teams(team_ids)
+    years = {year for _team_id, year, _month in team_months}
+    return team_months & set(
+        LockedTeamMonth.objects.filter(team_id__in=team_ids, year__in=years)
+        .values_list("team_id", "year", "month")
+    )
 
 
 def ensure_open(team_id, *days, new_uuid=None):
     """Raise MonthLocked if any of these days falls in a locked month of the team, and
     then, for a new entry's `new_uuid`, UuidHeldByAmendment if an amendment holds it.
 
-    On PostgreSQL the team's row is share-locked first, so a lock being taken (which locks
-    the team rows for update) waits for this change, or this change for the lock. The
-    locks are read in the next statement: under READ COMMITTED it takes its snapshot after
-    the share lock was granted, so it sees a lock committed while this change waited (a
-    statement that waits for a row lock keeps the snapshot it started with)."""
+    The two steps above, with the uuid's check in the statement that reads the locks."""
     months = sorted({(day.year, day.month) for day in days})
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {Team._meta.db_table} WHERE id = %s FOR SHARE", [team_id])
+    hold_teams([team_id])
     checks = {
-        f"m{index}": Exists(LockedTeamMonth.objects.filter(team_id=team_id, year=year, month=month))
+        f"m{index}": Exists(_locks(team_id, year, month))
         for index, (year, month) in enumerate(months)
     }
     if new_uuid is not None:

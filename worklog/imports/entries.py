@@ -2,8 +2,9 @@
 once per distinct value where a rule reads one cell), its uuid given
 or derived from its content, and whether it is stored already. The checks take a handful
 of queries whatever the file's length: the teams, the activities, the households of the
-teams' villages, the locked months, and the existing uuids one chunk at a time. Only a
-file without a single problem is written, in one transaction (worklog.imports.writing).
+teams' villages, the existing uuids one chunk at a time, and the locked months
+(worklog.locking.locked_months). Only a file without a single problem is written, in one
+transaction (worklog.imports.writing).
 """
 
 import json
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,8 +47,8 @@ from worklog.imports.reading import (
 )
 from worklog.imports.sheets import read_sheet
 from worklog.imports.writing import _write_entries
-from worklog.locking import month_name
-from worklog.models import Activity, Amendment, Entry, LockedTeamMonth
+from worklog.locking import locked_months, month_name
+from worklog.models import Activity, Amendment, Entry
 from worklog.rules import (
     AMOUNTS,
     COUNTS,
@@ -161,7 +162,6 @@ class _EntryRules:
         teams = Team.objects.all() if teams is None else teams
         self.teams = {team.slug: team for team in teams.filter(slug__in=slugs).select_related("village")}
         self.activities = {activity.code: activity for activity in Activity.objects.all()}
-        self.locked = _hold_and_read_locks([team.pk for team in self.teams.values()])
         villages = {team.village_id for team in self.teams.values()}
         self.households = {
             (village_id, number): pk
@@ -322,26 +322,16 @@ def plan_entries(*, name, content, teams=None, max_rows=None):
         plan.problems += row_problems
     plan.problems += _settle_uuids(plan.rows)
     plan.problems += _match_stored(plan.rows)
+    months = [((row.team.pk, row.date.year, row.date.month), row) for row in plan.new_rows]
+    locked = locked_months(month for month, _row in months)
     plan.problems += [
         Problem(row.number, "date", _(
             "%(month)s is reported for team “%(team)s” and locked; file an amendment instead.")
             % {"month": month_name(row.date.year, row.date.month), "team": row.team.slug})
-        for row in plan.new_rows if (row.team.pk, row.date.year, row.date.month) in rules.locked
+        for month, row in months if month in locked
     ]
     plan.problems = _in_order(plan.problems)
     return plan
-
-
-def _hold_and_read_locks(team_ids):
-    """The teams' locked (team id, year, month)s. Like worklog.locking.ensure_open, share-
-    lock the team rows first: a month being locked meanwhile waits for this import's
-    transaction, or this import sees the lock."""
-    if connection.vendor == "postgresql" and team_ids:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {Team._meta.db_table} WHERE id = ANY(%s) "
-                           f"ORDER BY id FOR SHARE", [sorted(team_ids)])
-    return set(LockedTeamMonth.objects.filter(team_id__in=team_ids)
-               .values_list("team_id", "year", "month"))
 
 
 def _settle_uuids(rows):
