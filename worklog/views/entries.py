@@ -18,13 +18,8 @@ from teams.access import (
 )
 from worklog.forms import EntryForm
 from worklog.history import revisions
-from worklog.locking import (
-    AlreadyFiled,
-    MonthLocked,
-    UuidHeldByAmendment,
-    file_amendment,
-    proposed_values,
-)
+from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
+from worklog.locking import MonthLocked, UuidHeldByAmendment
 from worklog.models import Activity, Amendment, Entry
 from worklog.services import (
     StaleEntry,
