@@ -12,7 +12,6 @@ from worklog.locking import MonthLocked, ensure_open
 from worklog.models import Entry
 from worklog.tallies import EntrySnapshot, apply_change, apply_entry
 
-MEASURE_FIELDS = ("participants", "sessions", "quantity", "funds")
 Link = Entry.households.through
 # The history manager without an instance: `Entry.history` builds a manager class on every
 # access, which is a measurable share of a notebook post.
