@@ -11,6 +11,7 @@ accepting the amendment creates exactly that entry or refuses with a reason.
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,12 +105,24 @@ def accept_amendment(*, amendment, user, note=""):
 
     Raises services.StaleEntry if the entry changed after the amendment was filed, and
     CannotApply when a new entry's uuid already names an entry (filed before uuids were
-    held, or by an import): then nothing is applied and the amendment stays pending, for
-    the coordinator to reject with a note — as with a stale entry, the decision stays theirs.
+    held, or by an import) or the values break the notebook's rules (worklog.rules: say, the
+    team's deployment was shortened since): then nothing is applied and the amendment stays
+    pending, for the coordinator to reject with a note — as with a stale entry, the decision
+    stays theirs.
     """
     amendment = Amendment.objects.select_for_update().get(pk=amendment.pk)
     if amendment.status != Amendment.Status.PENDING:
         raise AlreadyDecided(amendment.pk)
+    try:
+        _apply(amendment, user)
+    except ValidationError as error:
+        raise CannotApply(_("This amendment breaks the notebook's rules: %(problems)s Reject it "
+                            "and ask the team to file it again.")
+                          % {"problems": " ".join(error.messages)}) from None
+    return _decide(amendment, user, Amendment.Status.ACCEPTED, note)
+
+
+def _apply(amendment, user):
     if amendment.kind == Amendment.Kind.CREATE:
         try:
             entry, created = services.entry_create(
@@ -132,7 +145,6 @@ def accept_amendment(*, amendment, user, note=""):
         services.entry_soft_delete(
             entry=amendment.entry, user=user, version=amendment.entry_version, through_amendment=True,
         )
-    return _decide(amendment, user, Amendment.Status.ACCEPTED, note)
 
 
 @transaction.atomic
