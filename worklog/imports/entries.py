@@ -39,24 +39,17 @@ from worklog.imports.reading import (
     _text,
     _uuid,
     _whole,
+    figure_in_range,
     house_number_text,
     house_numbers_by_value,
     many_objects,
-    range_problem,
     shown,
 )
 from worklog.imports.sheets import read_sheet
 from worklog.imports.writing import _write_entries
 from worklog.locking import locked_months, month_name
 from worklog.models import Activity, Amendment, Entry
-from worklog.rules import (
-    AMOUNTS,
-    COUNTS,
-    amount_errors,
-    date_error,
-    measure_errors,
-    repeated_households_error,
-)
+from worklog.rules import AMOUNTS, COUNTS, date_error, measure_errors, repeated_households_error
 
 ENTRY_COLUMNS = ("date", "team", "village", "activity", "households", "participants",
                  "sessions", "quantity", "funds", "title", "notes", "uuid")
@@ -177,8 +170,8 @@ class _EntryRules:
         self.parse = {
             "date": _remembered(_required(_day)), "team": _remembered(self.team_of),
             "activity": _remembered(self.activity_of),
-            "funds": _remembered(lambda cell: _funds(cell, IN_RANGE["funds"])),
-            **{name: _remembered(lambda cell, name=name: _whole(cell, IN_RANGE[name]))
+            "funds": _remembered(lambda cell, check=figure_in_range("funds"): _funds(cell, check)),
+            **{name: _remembered(lambda cell, check=figure_in_range(name): _whole(cell, check))
                for name in COUNTS},
             "title": _limited(200), "notes": _limited(5000), "uuid": _uuid,
         }
@@ -291,17 +284,6 @@ class _EntryRules:
                 for name, error in measure_errors(activity, amounts, households)
             ]
         return problems
-
-
-def _in_range(name):
-    """A check for _whole and _funds: the rules' range of the figure `name`."""
-    def check(number):
-        for _name, error in amount_errors({name: number}):
-            raise _Bad(range_problem(error))
-    return check
-
-
-IN_RANGE = {name: _in_range(name) for name in AMOUNTS}
 
 
 @many_objects()

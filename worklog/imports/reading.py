@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl.utils import get_column_letter
 
+from worklog.rules import amount_errors
 from worklog.spreadsheets import restore_formula_text
 
 CENT = Decimal("0.01")
@@ -216,7 +217,7 @@ def range_problem(error):
 
 
 def at_most(maximum):
-    """A check for _whole and _funds: from 0 to `maximum`."""
+    """A check for _whole and _funds: from 0 to `maximum` (a household's size)."""
     validators = (MinValueValidator(0), MaxValueValidator(maximum))
 
     def check(number):
@@ -225,6 +226,14 @@ def at_most(maximum):
                 validator(number)
             except ValidationError as error:
                 raise _Bad(range_problem(error)) from None
+    return check
+
+
+def figure_in_range(name):
+    """A check for _whole and _funds: the range worklog.rules gives an entry's figure `name`."""
+    def check(number):
+        for _name, error in amount_errors({name: number}):
+            raise _Bad(range_problem(error))
     return check
 
 
