@@ -106,3 +106,39 @@ def test_accepting_a_change_to_a_date_before_the_deployment_changes_nothing(
     assert entry.date == datetime.date(2017, 6, 1)
     amendment.refresh_from_db()
     assert amendment.status == Amendment.Status.PENDING
+
+
+@pytest.fixture
+def restorable(world, visit, homes):
+    """A deleted entry of 2017-06-01 whose team's deployment was since corrected to start
+    2017-07-01."""
+    entry = EntryFactory(team=world.team_a, activity=visit, households=homes[:1], participants=3)
+    entry = entry_soft_delete(entry=entry, user=world.leader_a)
+    world.team_a.starts_on = datetime.date(2017, 7, 1)
+    world.team_a.save()
+    return entry
+
+
+def test_the_restore_button_says_why_it_cannot_restore(client, world, restorable):
+    client.force_login(world.leader_a)
+    client.cookies["django_language"] = "en"
+
+    response = client.post(reverse("entry_restore", args=[restorable.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert "The team was not deployed on 2017-06-01." in response.content.decode()
+    assert Entry.objects.get(pk=restorable.pk).deleted_at is not None
+
+
+def test_the_admins_restore_action_leaves_it_alone_and_says_why(client, django_user_model, restorable):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com"))
+    client.cookies["django_language"] = "en"
+
+    response = client.post(reverse("admin:worklog_entry_changelist"),
+                           {"action": "restore_selected", "_selected_action": [restorable.pk]},
+                           follow=True)
+
+    assert response.status_code == 200
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert any("was left alone: The team was not deployed on 2017-06-01." in m for m in said)
+    assert Entry.objects.get(pk=restorable.pk).deleted_at is not None

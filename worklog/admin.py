@@ -252,6 +252,13 @@ class EntryAdmin(ReadOnlyHistoryAdmin):
                     % {"entry": entry, "month": locked},
                     messages.WARNING,
                 )
+            except ValidationError as refused:  # a restore its team's deployment no longer covers
+                self.message_user(
+                    request,
+                    _("%(entry)s was left alone: %(problems)s")
+                    % {"entry": entry, "problems": " ".join(refused.messages)},
+                    messages.WARNING,
+                )
             else:
                 done += 1
         return done
