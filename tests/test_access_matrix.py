@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, UserFactory
-from worklog.locking import file_amendment
+from worklog.amendments import file_amendment
 
 ROLES = [
     "anonymous", "member_a", "member_b", "leader_a", "coordinator",

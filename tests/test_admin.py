@@ -25,7 +25,8 @@ from teams.models import (
     Village,
 )
 from worklog import tallies
-from worklog.locking import file_amendment, lock_month
+from worklog.amendments import file_amendment
+from worklog.locking import lock_month
 from worklog.models import Activity, Entry, Indicator
 from worklog.services import entry_create, entry_update
 

@@ -178,15 +178,19 @@ def test_posts_racing_a_month_lock_land_in_its_report_or_are_refused(world_with_
         return lambda: lock_month(organisation=world.org, year=day.year, month=day.month,
                                   user=world.coordinator)
 
-    unreported = []
+    world.team_a.starts_on = datetime.date(2001, 1, 1)  # the rounds' months are deployed ones
+    world.team_a.save()
+    unreported, written = [], 0
     for round_ in range(LOCK_RACE_ROUNDS):
         day = datetime.date(2001 + round_ // 12, 1 + round_ % 12, 1)
         run_together(writer(day), locker(day), writer(day), writer(day))
         logged = Entry.objects.filter(team=world.team_a, date=day).count()
+        written += logged
         reported = ReportedTally.objects.filter(
             team=world.team_a, year=day.year, month=day.month).aggregate(n=Sum("entries"))["n"]
         unreported.append(logged - (reported or 0))
 
+    assert written, "no round wrote an entry: the race was not run"
     slipped = sum(1 for count in unreported if count)
     assert slipped == 0, (f"entries landed after the lock, unreported, in {slipped} of "
                           f"{LOCK_RACE_ROUNDS} rounds: {unreported}")

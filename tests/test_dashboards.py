@@ -60,6 +60,8 @@ def small(world):
     EntryFactory(team=world.team_a, activity=visit, households=homes[:2], date=date(2017, 3, 4))
     EntryFactory(team=world.team_a, activity=visit, households=homes[:1], date=date(2017, 5, 4))
     EntryFactory(team=world.team_b, activity=project, funds=Decimal("12345.67"), date=date(2017, 5, 4))
+    world.team_a.starts_on = date(2016, 1, 1)  # the previous year's figure: deployed then too
+    world.team_a.save()
     EntryFactory(team=world.team_a, activity=project, funds=Decimal("100"), date=date(2016, 5, 4))
     return {"visit": visit, "project": project, "homes": homes}
 

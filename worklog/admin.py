@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from teams import admin as teams_admin
 from teams.history_admin import ReadOnlyHistoryAdmin
 from teams.models import Household
-from worklog.locking import is_locked, month_name
+from worklog.locking import locked_months, month_name
 from worklog.models import Activity, Amendment, Entry, Indicator, MonthLock
 from worklog.rules import AMOUNTS, validate_entry
 from worklog.services import (
@@ -135,13 +135,15 @@ class EntryAdminForm(forms.ModelForm):
             self.add_error(None, error)  # each message on its field
         team, day = cleaned.get("team"), cleaned.get("date")
         reported = [(team, day)] + ([(self.instance.team, self.instance.date)] if self.instance.pk else [])
-        for locked_team, locked_day in reported:
-            if locked_team is not None and locked_day is not None and is_locked(locked_team.pk, locked_day):
-                raise forms.ValidationError(
-                    _("%(month)s is locked for %(team)s: it has been reported. Correct it "
-                      "through an amendment."),
-                    params={"month": month_name(locked_day.year, locked_day.month), "team": locked_team},
-                )
+        months = {(team.pk, day.year, day.month): (team, day)
+                  for team, day in reported if team is not None and day is not None}
+        locked = locked_months(months)
+        for locked_team, locked_day in (months[month] for month in months if month in locked):
+            raise forms.ValidationError(
+                _("%(month)s is locked for %(team)s: it has been reported. Correct it "
+                  "through an amendment."),
+                params={"month": month_name(locked_day.year, locked_day.month), "team": locked_team},
+            )
         if self.instance.pk and cleaned.get("seen_version") != self.instance.version:
             raise forms.ValidationError(
                 _("Someone saved this entry after you opened it (it is now at version "
@@ -251,6 +253,13 @@ class EntryAdmin(ReadOnlyHistoryAdmin):
                     request,
                     _("%(entry)s is in a reported month (%(month)s) and was left alone.")
                     % {"entry": entry, "month": locked},
+                    messages.WARNING,
+                )
+            except ValidationError as refused:  # a restore its team's deployment no longer covers
+                self.message_user(
+                    request,
+                    _("%(entry)s was left alone: %(problems)s")
+                    % {"entry": entry, "problems": " ".join(refused.messages)},
                     messages.WARNING,
                 )
             else:

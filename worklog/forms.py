@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from teams.models import Household
 from teams.fields import IdChoiceField, IdMultipleChoiceField
 from worklog.models import Activity
-from worklog.rules import MEASURE_LABELS  # noqa: F401 (the import reads it from here, for now)
 from worklog.rules import AMOUNTS, COUNTS, MAX_COUNT, MAX_FUNDS, validate_entry
 
 

@@ -1,36 +1,27 @@
-"""Reported months: locking a month for an organisation subtree, and amendments.
+"""Reported months: locking a month for an organisation subtree, and the check every writer
+makes of the locks.
 
 After a coordinator locks a month, the entries of the teams it covers cannot be created,
-changed or deleted in that month; the team files an `Amendment` (the corrected values and
-a reason) and a coordinator accepts it (applied through the notebook's services) or
-rejects it. The tallies as they stood at the lock stay in `ReportedTally`, so totals can be
-shown "as reported" beside "as corrected".
+changed or deleted in that month; the team files an amendment instead (worklog.amendments,
+above this module and the services). The tallies as they stood at the lock stay in
+`ReportedTally`, so totals can be shown "as reported" beside "as corrected".
 
 Races: an entry change takes a share lock on its team row and then, in a statement of its
-own, reads the locks; locking takes an exclusive lock on every team of the subtree first.
-So a change either finishes before the lock reads the tallies (and is in the report) or
-waits for the lock and then sees it — never slips in between (PostgreSQL; SQLite
-serialises writers anyway).
-
-A new entry filed as an amendment keeps its form's uuid in `Amendment.uuid` (unique): the
-uuid is held from the filing on, so no entry can be logged with it meanwhile, and
-accepting the amendment creates exactly that entry or refuses with a reason.
+own, reads the locks (hold_teams, locked_months and ensure_open, below: the one home of
+that check); locking takes an exclusive lock on every team of the subtree first. So a
+change either finishes before the lock reads the tallies (and is in the report) or waits
+for the lock and then sees it — never slips in between (PostgreSQL; SQLite serialises
+writers anyway).
 """
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
-
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists
-from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 
-from teams.models import Household, Team
+from teams.models import Team
 from worklog.models import (
-    Activity,
     Amendment,
-    Entry,
     HouseholdTally,
     LockedTeamMonth,
     MonthLock,
@@ -50,49 +41,59 @@ class MonthLocked(Exception):
         super().__init__(month_name(day.year, day.month))
 
 
-class AlreadyDecided(Exception):
-    pass
-
-
-class AlreadyFiled(Exception):
-    """This form's amendment was filed before (a repeat of the same submit)."""
-
-    def __init__(self, amendment):
-        super().__init__(amendment.pk)
-        self.amendment = amendment
-
-
 class UuidHeldByAmendment(Exception):
     """A new entry's uuid was filed with an amendment: that form was used already."""
-
-
-class CannotApply(Exception):
-    """The amendment cannot be applied as filed; the message says why (for the coordinator)."""
 
 
 def month_name(year, month):
     return _("%(month)s %(year)s") % {"month": MONTHS[month], "year": year}
 
 
-def is_locked(team_id, day):
-    return LockedTeamMonth.objects.filter(team_id=team_id, year=day.year, month=day.month).exists()
+# Every check of the locks, by whichever writer, takes two steps in this order:
+#   1. hold_teams: share-lock the teams' rows (PostgreSQL; one statement, in id order so
+#      that two writers never wait on each other crosswise). lock_month locks the same rows
+#      for update first, so a month being locked waits for the writer's transaction, or the
+#      writer for the lock.
+#   2. read the locks in a statement of its own: under READ COMMITTED it takes its snapshot
+#      after the share lock was granted, so it sees a lock committed while the writer
+#      waited (a statement that waits for a row lock keeps the snapshot it started with).
+# SQLite serialises writers anyway.
+
+
+def hold_teams(team_ids):
+    """Step 1 above: share-lock the teams' rows until the transaction ends (PostgreSQL)."""
+    if connection.vendor == "postgresql" and team_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Team._meta.db_table} WHERE id = ANY(%s) "
+                           f"ORDER BY id FOR SHARE", [sorted(team_ids)])
+
+
+def _locks(team_id, year, month):
+    return LockedTeamMonth.objects.filter(team_id=team_id, year=year, month=month)
+
+
+def locked_months(team_months):
+    """The locked ones among these (team id, year, month)s, after holding their teams (the
+    two steps above): two statements, whatever their number."""
+    team_months = set(team_months)
+    team_ids = {team_id for team_id, _year, _month in team_months}
+    hold_teams(team_ids)
+    years = {year for _team_id, year, _month in team_months}
+    return team_months & set(
+        LockedTeamMonth.objects.filter(team_id__in=team_ids, year__in=years)
+        .values_list("team_id", "year", "month")
+    )
 
 
 def ensure_open(team_id, *days, new_uuid=None):
     """Raise MonthLocked if any of these days falls in a locked month of the team, and
     then, for a new entry's `new_uuid`, UuidHeldByAmendment if an amendment holds it.
 
-    On PostgreSQL the team's row is share-locked first, so a lock being taken (which locks
-    the team rows for update) waits for this change, or this change for the lock. The
-    locks are read in the next statement: under READ COMMITTED it takes its snapshot after
-    the share lock was granted, so it sees a lock committed while this change waited (a
-    statement that waits for a row lock keeps the snapshot it started with)."""
+    The two steps above, with the uuid's check in the statement that reads the locks."""
     months = sorted({(day.year, day.month) for day in days})
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {Team._meta.db_table} WHERE id = %s FOR SHARE", [team_id])
+    hold_teams([team_id])
     checks = {
-        f"m{index}": Exists(LockedTeamMonth.objects.filter(team_id=team_id, year=year, month=month))
+        f"m{index}": Exists(_locks(team_id, year, month))
         for index, (year, month) in enumerate(months)
     }
     if new_uuid is not None:
@@ -138,120 +139,3 @@ def lock_month(*, organisation, year, month, user):
         )
     )
     return lock
-
-
-def proposed_values(cleaned):
-    """The entry form's cleaned values as JSON an amendment keeps."""
-    return {
-        "date": cleaned["date"].isoformat(),
-        "activity": cleaned["activity"].pk,
-        "households": sorted(h.pk for h in cleaned.get("households") or []),
-        "participants": cleaned["participants"],
-        "sessions": cleaned["sessions"],
-        "quantity": cleaned["quantity"],
-        "funds": str(cleaned["funds"]),
-        "title": cleaned["title"],
-        "notes": cleaned["notes"],
-    }
-
-
-def entry_values(values):
-    """Back from JSON to the services' keyword arguments."""
-    try:
-        funds = Decimal(values["funds"])
-    except (InvalidOperation, KeyError):
-        funds = Decimal("0.00")
-    return {
-        "date": date.fromisoformat(values["date"]),
-        "activity": Activity.objects.get(pk=values["activity"]),
-        "households": list(Household.objects.filter(pk__in=values.get("households", []))),
-        "participants": values.get("participants", 0),
-        "sessions": values.get("sessions", 0),
-        "quantity": values.get("quantity", 0),
-        "funds": funds,
-        "title": values.get("title", ""),
-        "notes": values.get("notes", ""),
-    }
-
-
-def file_amendment(*, team, user, kind, reason, entry=None, values=None, uuid=None):
-    """File the amendment and return it.
-
-    A new entry's amendment holds its form's `uuid` from now on. The same form sent again
-    by the same team raises AlreadyFiled (with the amendment filed first); used by another
-    team, or already an entry's, the uuid is refused with UuidHeldByAmendment, revealing
-    nothing.
-    """
-    if uuid is None:
-        return Amendment.objects.create(
-            team=team, entry=entry, entry_version=entry.version if entry else None, kind=kind,
-            values=values or {}, reason=reason, filed_by=user,
-        )
-    held = Amendment.objects.filter(uuid=uuid).first()
-    if held is None and not Entry.objects.filter(uuid=uuid).exists():
-        try:
-            with transaction.atomic():
-                return Amendment.objects.create(
-                    team=team, kind=kind, uuid=uuid, values=values or {}, reason=reason, filed_by=user,
-                )
-        except IntegrityError:  # the same form filed at the same moment
-            held = Amendment.objects.filter(uuid=uuid).first()
-    if held is None or held.team_id != team.pk:
-        raise UuidHeldByAmendment(uuid)
-    raise AlreadyFiled(held)
-
-
-@transaction.atomic
-def accept_amendment(*, amendment, user, note=""):
-    """Apply the amendment through the notebook's services (tallies follow) and close it.
-
-    Raises services.StaleEntry if the entry changed after the amendment was filed, and
-    CannotApply when a new entry's uuid already names an entry (filed before uuids were
-    held, or by an import): then nothing is applied and the amendment stays pending, for
-    the coordinator to reject with a note — as with a stale entry, the decision stays theirs.
-    """
-    from worklog import services
-
-    amendment = Amendment.objects.select_for_update().get(pk=amendment.pk)
-    if amendment.status != Amendment.Status.PENDING:
-        raise AlreadyDecided(amendment.pk)
-    if amendment.kind == Amendment.Kind.CREATE:
-        try:
-            entry, created = services.entry_create(
-                uuid=amendment.uuid, team=amendment.team, author=amendment.filed_by,
-                through_amendment=True, **entry_values(amendment.values),
-            )
-        except services.UuidTakenByAnotherTeam:
-            created = False
-        if not created:
-            raise CannotApply(_("An entry with this form's id exists already, so this amendment "
-                                "cannot be applied as filed. Reject it and ask the team to file "
-                                "it again from a new form."))
-        amendment.entry = entry
-    elif amendment.kind == Amendment.Kind.CHANGE:
-        services.entry_update(
-            entry=amendment.entry, version=amendment.entry_version, editor=user,
-            through_amendment=True, **entry_values(amendment.values),
-        )
-    else:
-        services.entry_soft_delete(
-            entry=amendment.entry, user=user, version=amendment.entry_version, through_amendment=True,
-        )
-    return _decide(amendment, user, Amendment.Status.ACCEPTED, note)
-
-
-@transaction.atomic
-def reject_amendment(*, amendment, user, note=""):
-    amendment = Amendment.objects.select_for_update().get(pk=amendment.pk)
-    if amendment.status != Amendment.Status.PENDING:
-        raise AlreadyDecided(amendment.pk)
-    return _decide(amendment, user, Amendment.Status.REJECTED, note)
-
-
-def _decide(amendment, user, status, note):
-    amendment.status = status
-    amendment.decided_by = user
-    amendment.decided_at = timezone.now()
-    amendment.decision_note = note
-    amendment.save()
-    return amendment

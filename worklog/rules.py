@@ -1,5 +1,6 @@
 """What makes a notebook entry valid (DESIGN §3): the rules every writer calls — the
-notebook form, the admin, and (later) the import, sync and amendments.
+notebook form, the admin, the import (over each distinct value of a file), the services
+(and so amendments and, later, sync).
 
 Plain functions over values already read (a Team, a date, an Activity, Household objects,
 the amounts); no forms and no queries. They answer field → [ValidationError], each error
@@ -8,7 +9,7 @@ messages where it must. A value given as None could not be read: its field has s
 already, and the rules that need it are skipped.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -44,10 +45,11 @@ def entry_errors(*, team, date, activity, households, amounts, village=None, tod
         error = date_error(team, date, today)
         if error:
             errors["date"].append(error)
-    if home is not None and households:
-        error = households_error(home, households)
-        if error:
-            errors["households"].append(error)
+    if households:
+        for error in (home is not None and households_error(home, households),
+                      repeated_households_error(households)):
+            if error:
+                errors["households"].append(error)
     for name, error in amount_errors(amounts):
         errors[name].append(error)
     if activity is not None:
@@ -82,6 +84,19 @@ def households_error(village, households):
     return ValidationError(
         _("Not households of %(village)s: %(households)s"), code="other_village",
         params={"village": village, "households": ", ".join(map(str, strangers))},
+    )
+
+
+def repeated_households_error(households):
+    """No household twice in one entry. `households` as given: Household objects, or the
+    house numbers of a file's cell."""
+    counts = Counter(households)
+    twice = [household for household, count in counts.items() if count > 1]
+    if not twice:
+        return None
+    return ValidationError(
+        _("Household %(households)s is given twice."), code="twice",
+        params={"households": "、".join(f"“{household}”" for household in twice)},
     )
 
 

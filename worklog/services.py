@@ -1,18 +1,21 @@
 """Changing the notebook: create, edit, soft-delete and restore entries.
 
 Every change of an entry goes through these functions so that idempotency (one uuid, one
-entry), optimistic locking (the entry's version) and the audit trail hold everywhere:
-forms, imports and the admin's actions alike.
+entry), optimistic locking (the entry's version), the date rule (worklog.rules, the last
+line of defence whoever writes) and the audit trail hold everywhere: forms, the admin and
+amendments alike. (The import checks the rules over its distinct values and writes in bulk,
+worklog.imports.)
 """
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from worklog.locking import MonthLocked, ensure_open
 from worklog.models import Entry
+from worklog.rules import date_error
 from worklog.tallies import EntrySnapshot, apply_change, apply_entry
 
-MEASURE_FIELDS = ("participants", "sessions", "quantity", "funds")
 Link = Entry.households.through
 # The history manager without an instance: `Entry.history` builds a manager class on every
 # access, which is a measurable share of a notebook post.
@@ -30,6 +33,23 @@ class StaleEntry(Exception):
     def __init__(self, current):
         super().__init__(f"entry {current.pk} is at version {current.version}")
         self.current = current
+
+
+def _validate(entry):
+    """Raise ValidationError({"date": [error]}) for a date in the future or outside the
+    team's deployment, whoever writes. The form, the admin and the import check every rule
+    of worklog.rules before they get here; the measures, households and ranges are not
+    checked again here yet: the tests' factories still write entries that break them."""
+    error = date_error(entry.team, entry.date)
+    if error:
+        raise ValidationError({"date": [error]})
+
+
+def _reuse_loaded_team(entry, current):
+    """Give the freshly read `current` the team the caller's `entry` has loaded already
+    (when still the same), so that checking the rules reads nothing again."""
+    if Entry.team.is_cached(entry) and entry.team_id == current.team_id:
+        current.team = entry.team
 
 
 def _existing_for(uuid, team):
@@ -51,7 +71,8 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
     concurrent requests race on the same index: the loser waits for the winner's commit
     and then fails the same way.
 
-    Raises MonthLocked in a locked month (unless through an amendment), then
+    Raises ValidationError for a date the rules refuse (worklog.rules.date_error), then
+    MonthLocked in a locked month (unless through an amendment), then
     UuidHeldByAmendment when the uuid was filed with an amendment (its form was used), and
     UuidTakenByAnotherTeam when the uuid is another team's entry.
     """
@@ -61,6 +82,7 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
         activity=activity, title=title, notes=notes, participants=participants,
         sessions=sessions, quantity=quantity, funds=funds,
     )
+    _validate(entry)
     try:
         with transaction.atomic():
             if not through_amendment:
@@ -122,8 +144,10 @@ def entry_update(*, entry, version, editor, households=None, through_amendment=F
     if not through_amendment:
         ensure_open(current.team_id, current.date, fields.get("date", current.date))
     before = EntrySnapshot.of(current)
+    _reuse_loaded_team(entry, current)
     for name, value in fields.items():
         setattr(current, name, value)
+    _validate(current)
     current._history_user = editor
     current.save()
     if households is not None:
@@ -153,6 +177,8 @@ def entry_restore(*, entry, user, through_amendment=False):
     if not through_amendment:
         ensure_open(current.team_id, current.date)
     before = EntrySnapshot.of(current)
+    _reuse_loaded_team(entry, current)
+    _validate(current)
     current.deleted_at = None
     current.deleted_by = None
     current._history_user = user

@@ -23,7 +23,6 @@ from worklog.imports.households import (
 )
 from worklog.imports.reading import ImportRejected, Problem
 from worklog.imports.sheets import read_sheet
-from worklog.imports.writing import add_to_tallies
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -35,7 +34,6 @@ __all__ = [
     "HouseholdRow",
     "ImportRejected",
     "Problem",
-    "add_to_tallies",
     "entries_import",
     "households_import",
     "plan_entries",

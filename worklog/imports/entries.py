@@ -1,8 +1,10 @@
-"""Checking a file of entries: each row against the notebook form's rules, its uuid given
+"""Checking a file of entries: each row against the notebook's rules (worklog.rules, called
+once per distinct value where a rule reads one cell), its uuid given
 or derived from its content, and whether it is stored already. The checks take a handful
 of queries whatever the file's length: the teams, the activities, the households of the
-teams' villages, the locked months, and the existing uuids one chunk at a time. Only a
-file without a single problem is written, in one transaction (worklog.imports.writing).
+teams' villages, the existing uuids one chunk at a time, and the locked months
+(worklog.locking.locked_months). Only a file without a single problem is written, in one
+transaction (worklog.imports.writing).
 """
 
 import json
@@ -12,12 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from teams.models import Household, Team, Village
-from worklog.forms import MEASURE_LABELS
 from worklog.imports.reading import (
     ImportRejected,
     Problem,
@@ -38,6 +39,7 @@ from worklog.imports.reading import (
     _text,
     _uuid,
     _whole,
+    figure_in_range,
     house_number_text,
     house_numbers_by_value,
     many_objects,
@@ -45,13 +47,13 @@ from worklog.imports.reading import (
 )
 from worklog.imports.sheets import read_sheet
 from worklog.imports.writing import _write_entries
-from worklog.locking import month_name
-from worklog.models import Activity, Amendment, Entry, LockedTeamMonth
+from worklog.locking import locked_months, month_name
+from worklog.models import Activity, Amendment, Entry
+from worklog.rules import AMOUNTS, COUNTS, date_error, measure_errors, repeated_households_error
 
 ENTRY_COLUMNS = ("date", "team", "village", "activity", "households", "participants",
                  "sessions", "quantity", "funds", "title", "notes", "uuid")
 ENTRY_REQUIRED = ("date", "team", "activity")
-COUNTS = ("participants", "sessions", "quantity")
 # Fixed for good: uuids derived from a row's content must come out the same next year.
 ROW_NAMESPACE = uuid_module.UUID("2cf8bae2-3d28-4ed6-b6e8-5059e3abcc39")
 UUID_CHUNK = 2000
@@ -153,7 +155,6 @@ class _EntryRules:
         teams = Team.objects.all() if teams is None else teams
         self.teams = {team.slug: team for team in teams.filter(slug__in=slugs).select_related("village")}
         self.activities = {activity.code: activity for activity in Activity.objects.all()}
-        self.locked = _hold_and_read_locks([team.pk for team in self.teams.values()])
         villages = {team.village_id for team in self.teams.values()}
         self.households = {
             (village_id, number): pk
@@ -163,17 +164,21 @@ class _EntryRules:
         }
         self.today = timezone.localdate()
         # A long file repeats its dates, teams, activities and amounts: each distinct cell
-        # is parsed once, each distinct household cell once per village.
-        count = _remembered(_whole)
+        # is parsed (and its figure's range checked) once, each distinct household cell once
+        # per village, the date rule once per team and date, the measures rule once per
+        # activity and set of figures given.
         self.parse = {
             "date": _remembered(_required(_day)), "team": _remembered(self.team_of),
-            "activity": _remembered(self.activity_of), "funds": _remembered(_funds),
-            **dict.fromkeys(COUNTS, count),
+            "activity": _remembered(self.activity_of),
+            "funds": _remembered(lambda cell, check=figure_in_range("funds"): _funds(cell, check)),
+            **{name: _remembered(lambda cell, check=figure_in_range(name): _whole(cell, check))
+               for name in COUNTS},
             "title": _limited(200), "notes": _limited(5000), "uuid": _uuid,
         }
         self.household_parsers = {}
         self.numbers_by_value = None
-        self.measures = {}
+        self.date_problems = {}  # (team, date) → the date rule's problem, or None
+        self.measure_problems = {}  # (activity, figures given, households given) → problems
 
     def check(self, number, record):
         """(EntryRow, []) for a good row, (None, [Problem]) for a bad one."""
@@ -189,12 +194,13 @@ class _EntryRules:
         title = row.cell("title", parse["title"])
         notes = row.cell("notes", parse["notes"])
         given_uuid = row.cell("uuid", parse["uuid"])
-        if day and day > self.today:
-            row.add("date", _("The date cannot be in the future."))
-        elif day and team and not team.is_deployed_on(day):
-            row.add("date", _("The team was not deployed on %(date)s.") % {"date": day})
+        if day:
+            problem = self.date_problem(team, day)
+            if problem:
+                row.add("date", problem)
         if activity:
-            self.check_measures(row, activity, {**counts, "funds": funds}, households)
+            for name, problem in self.measure_problems_of(activity, {**counts, "funds": funds}, households):
+                row.add(name, problem)
         if row.problems:
             return None, row.sorted_problems()
         return EntryRow(
@@ -237,16 +243,19 @@ class _EntryRules:
 
     def households_in(self, cell, village):
         if isinstance(cell, str) or cell is None:
-            numbers, twice = _names(cell)
+            given = _names(cell)
         else:  # a number in the file: one house number, perhaps with its zeros lost
-            numbers, twice = [house_number_text(cell, village.pk, self.by_value())], []
+            given = [house_number_text(cell, village.pk, self.by_value())]
+        numbers = list(dict.fromkeys(given))
+        # Households of the team's village: a house number means one only within its village.
         unknown = [number for number in numbers if (village.pk, number) not in self.households]
         problems = []
         if unknown:
             problems.append(_("No household %(numbers)s in village “%(village)s”.")
                             % {"numbers": _quoted(unknown), "village": village.slug})
+        twice = len(given) > len(numbers) and repeated_households_error(given)
         if twice:
-            problems.append(_("Household %(numbers)s is given twice.") % {"numbers": _quoted(twice)})
+            problems.append(twice.messages[0])
         if problems:
             raise _Bad(" ".join(problems))
         return [(number, self.households[village.pk, number]) for number in numbers]
@@ -256,19 +265,25 @@ class _EntryRules:
             self.numbers_by_value = house_numbers_by_value(self.households)
         return self.numbers_by_value
 
-    def check_measures(self, row, activity, amounts, households):
-        used = self.measures.get(activity.pk)
-        if used is None:
-            used = self.measures[activity.pk] = set(activity.measures_used())
-        for name, amount in amounts.items():
-            if amount and name not in used:
-                row.add(name, _("%(activity)s does not record %(measure)s.") % {
-                    "activity": activity.label, "measure": MEASURE_LABELS[name]})
-        if households and "households" not in used:
-            row.add("households", _("%(activity)s does not record %(measure)s.") % {
-                "activity": activity.label, "measure": MEASURE_LABELS["households"]})
-        elif households == [] and "households" in used:
-            row.add("households", _("Give at least one house number (separated by “;”)."))
+    def date_problem(self, team, day):
+        key = (team and team.pk, day)
+        if key not in self.date_problems:
+            error = date_error(team, day, self.today)
+            self.date_problems[key] = error and error.messages[0]
+        return self.date_problems[key]
+
+    def measure_problems_of(self, activity, amounts, households):
+        """[(column, problem)]; the rule answers alike for rows that give the same figures."""
+        given = tuple(name for name in AMOUNTS if amounts[name])
+        key = (activity.pk, given, None if households is None else bool(households))
+        problems = self.measure_problems.get(key)
+        if problems is None:
+            problems = self.measure_problems[key] = [
+                (name, _("Give at least one house number (separated by “;”).")
+                 if error.code == "households_required" else error.messages[0])
+                for name, error in measure_errors(activity, amounts, households)
+            ]
+        return problems
 
 
 @many_objects()
@@ -289,26 +304,16 @@ def plan_entries(*, name, content, teams=None, max_rows=None):
         plan.problems += row_problems
     plan.problems += _settle_uuids(plan.rows)
     plan.problems += _match_stored(plan.rows)
+    months = [((row.team.pk, row.date.year, row.date.month), row) for row in plan.new_rows]
+    locked = locked_months(month for month, _row in months)
     plan.problems += [
         Problem(row.number, "date", _(
             "%(month)s is reported for team “%(team)s” and locked; file an amendment instead.")
             % {"month": month_name(row.date.year, row.date.month), "team": row.team.slug})
-        for row in plan.new_rows if (row.team.pk, row.date.year, row.date.month) in rules.locked
+        for month, row in months if month in locked
     ]
     plan.problems = _in_order(plan.problems)
     return plan
-
-
-def _hold_and_read_locks(team_ids):
-    """The teams' locked (team id, year, month)s. Like worklog.locking.ensure_open, share-
-    lock the team rows first: a month being locked meanwhile waits for this import's
-    transaction, or this import sees the lock."""
-    if connection.vendor == "postgresql" and team_ids:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {Team._meta.db_table} WHERE id = ANY(%s) "
-                           f"ORDER BY id FOR SHARE", [sorted(team_ids)])
-    return set(LockedTeamMonth.objects.filter(team_id__in=team_ids)
-               .values_list("team_id", "year", "month"))
 
 
 def _settle_uuids(rows):

@@ -25,6 +25,7 @@ from worklog.imports.reading import (
     _Row,
     _text,
     _whole,
+    at_most,
     house_number_text,
     house_numbers_by_value,
     shown,
@@ -33,6 +34,7 @@ from worklog.imports.sheets import read_sheet
 
 HOUSEHOLD_COLUMNS = ("village", "house_number", "head_name", "size", "phone", "tags", "notes")
 HOUSEHOLD_REQUIRED = ("village", "house_number", "head_name")
+SIZE_IN_RANGE = at_most(HOUSEHOLD_SIZE_MAX)
 
 
 def _max_length(column):
@@ -108,7 +110,7 @@ def plan_households(*, name, content, villages=None, max_rows=None):
                 house_number_text(cell, village and village.pk, by_value))))
         values = {"head_name": row.cell("head_name", _required(_limited(_max_length("head_name"))))}
         if not _blank(record.get("size")):
-            values["size"] = row.cell("size", lambda cell: _whole(cell, HOUSEHOLD_SIZE_MAX))
+            values["size"] = row.cell("size", lambda cell: _whole(cell, SIZE_IN_RANGE))
         for column in ("phone", "notes"):
             if column in record:
                 values[column] = row.cell(column, _limited(_max_length(column)))
@@ -133,7 +135,7 @@ def _known(objects, cell, message):
 
 
 def _tags(tags, cell):
-    names, _twice = _names(cell)
+    names = list(dict.fromkeys(_names(cell)))
     unknown = [name for name in names if name not in tags]
     if unknown:
         raise _Bad(_("Unknown tag %(names)s; tags are defined by the administrator.")

@@ -8,17 +8,19 @@ row 1, the first data row 2.
 import gc
 import re
 import uuid as uuid_module
-from collections import Counter, defaultdict
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl.utils import get_column_letter
 
-from worklog.forms import MAX_COUNT, MAX_FUNDS
+from worklog.rules import amount_errors
 from worklog.spreadsheets import restore_formula_text
 
 CENT = Decimal("0.01")
@@ -189,8 +191,9 @@ def _limited(length):
     return parse_text
 
 
-def _number(cell, problem):
-    """The cell as a Decimal ≥ 0; `problem` (a message id) says what it should have been."""
+def _number(cell, problem, check):
+    """The cell as a Decimal that `check` accepts (it raises _Bad otherwise); `problem` (a
+    message id) says what the cell should have been."""
     try:
         if isinstance(cell, bool):
             raise InvalidOperation
@@ -199,28 +202,54 @@ def _number(cell, problem):
             raise InvalidOperation
     except InvalidOperation:
         raise _Bad(_(problem) % {"value": shown(cell)}) from None
-    if number < 0:
-        raise _Bad(_("Must be 0 or more."))
+    check(number)
     return number
 
 
-def _whole(cell, maximum=MAX_COUNT):
+def range_problem(error):
+    """A range rule's ValidationError (Django's MinValueValidator(0) or MaxValueValidator) in
+    the words of a file's problems."""
+    if error.code == "min_value":
+        return _("Must be 0 or more.")
+    if error.code == "max_value":
+        return _("Must be at most %(maximum)s.") % {"maximum": f"{error.params['limit_value']:,}"}
+    return error.messages[0]
+
+
+def at_most(maximum):
+    """A check for _whole and _funds: from 0 to `maximum` (a household's size)."""
+    validators = (MinValueValidator(0), MaxValueValidator(maximum))
+
+    def check(number):
+        for validator in validators:
+            try:
+                validator(number)
+            except ValidationError as error:
+                raise _Bad(range_problem(error)) from None
+    return check
+
+
+def figure_in_range(name):
+    """A check for _whole and _funds: the range worklog.rules gives an entry's figure `name`."""
+    def check(number):
+        for _name, error in amount_errors({name: number}):
+            raise _Bad(range_problem(error))
+    return check
+
+
+def _whole(cell, check):
     if _blank(cell):
         return 0
-    number = _number(cell, NOT_WHOLE)
+    number = _number(cell, NOT_WHOLE, check)
     if number != number.to_integral_value():
         raise _Bad(_(NOT_WHOLE) % {"value": shown(cell)})
-    if number > maximum:
-        raise _Bad(_("Must be at most %(maximum)s.") % {"maximum": f"{maximum:,}"})
     return int(number)
 
 
-def _funds(cell):
+def _funds(cell, check):
     if _blank(cell):
         return Decimal("0.00")
-    amount = _number(cell, gettext_noop("“%(value)s” is not an amount of yuan."))
-    if amount > MAX_FUNDS:
-        raise _Bad(_("Must be at most %(maximum)s.") % {"maximum": f"{MAX_FUNDS:,}"})
+    amount = _number(cell, gettext_noop("“%(value)s” is not an amount of yuan."), check)
     if amount != amount.quantize(CENT):
         raise _Bad(_("At most 2 decimal places."))
     return amount.quantize(CENT)
@@ -250,13 +279,12 @@ def _uuid(cell):
 
 
 def _names(cell):
-    """The distinct names of a `;`-separated cell in their order, and those given twice."""
+    """The names of a `;`-separated cell in their order, as given (a name given twice is
+    there twice)."""
     text = _text(cell)
     if ";" not in text and "；" not in text:
-        return ([text] if text else []), []  # one name, the common case: nothing to count
-    names = [name.strip() for name in LIST_SEPARATOR.split(text)]
-    counts = Counter(name for name in names if name)
-    return list(counts), [name for name, count in counts.items() if count > 1]
+        return [text] if text else []  # one name, the common case
+    return [name for name in (name.strip() for name in LIST_SEPARATOR.split(text)) if name]
 
 
 def house_numbers_by_value(keys):

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,13 +18,8 @@ from teams.access import (
 )
 from worklog.forms import EntryForm
 from worklog.history import revisions
-from worklog.locking import (
-    AlreadyFiled,
-    MonthLocked,
-    UuidHeldByAmendment,
-    file_amendment,
-    proposed_values,
-)
+from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
+from worklog.locking import MonthLocked, UuidHeldByAmendment
 from worklog.models import Activity, Amendment, Entry
 from worklog.services import (
     StaleEntry,
@@ -256,6 +251,8 @@ def entry_restore_view(request, pk):
         messages.error(request, locked_message(locked))
     except StaleEntry:
         messages.error(request, _("Someone changed this entry meanwhile."))
+    except ValidationError as refused:  # say, its team's deployment was corrected since
+        messages.error(request, " ".join(refused.messages))
     else:
         messages.success(request, _("Restored."))
     return redirect("entry_detail", pk=entry.pk)

@@ -18,14 +18,14 @@ from teams.access import (
     visible_teams_coordinated,
 )
 from teams.fields import IdChoiceField
-from worklog.locking import (
+from worklog.amendments import (
     AlreadyDecided,
     CannotApply,
     accept_amendment,
     entry_values,
-    lock_month,
     reject_amendment,
 )
+from worklog.locking import lock_month
 from worklog.models import Amendment, MonthLock
 from worklog.services import StaleEntry
 
