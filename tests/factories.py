@@ -117,20 +117,38 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
             self.activities.set(extracted)
 
 
+def _records_given(measure):
+    """For the default activity of an EntryFactory: it records `measure` when the entry
+    gives it."""
+    return factory.LazyAttribute(lambda activity: bool(getattr(activity.factory_parent, measure)))
+
+
 class EntryFactory(factory.django.DjangoModelFactory):
-    """Entries made through the notebook's own service, so the tallies stay exact."""
+    """Entries made through the notebook's own service, so the rules hold and the tallies
+    stay exact. Valid by default: the activity made for it records exactly the figures
+    given, and an entry of an activity that records households, given none, visits a new
+    household of its team's village. A row that breaks the rules on purpose is written
+    below the services, by the test that needs it."""
 
     class Meta:
         model = Entry
 
     team = factory.SubFactory(TeamFactory)
-    activity = factory.SubFactory(ActivityFactory)
     date = datetime.date(2017, 6, 1)
+    participants = 0
+    sessions = 0
+    quantity = 0
     funds = Decimal("0.00")
     households = factory.LazyFunction(list)
+    activity = factory.SubFactory(
+        ActivityFactory, **{f"uses_{measure}": _records_given(measure) for measure in
+                            ("households", "participants", "sessions", "quantity", "funds")},
+    )
 
     @classmethod
     def _create(cls, model_class, *, uuid=None, deleted_at=None, author=None, **values):
+        if not values["households"] and values["activity"].uses_households:
+            values["households"] = [HouseholdFactory(village=values["team"].village)]
         entry, _ = entry_create(uuid=uuid or uuid_module.uuid4(), author=author, **values)
         if deleted_at is not None:
             entry = entry_soft_delete(entry=entry, user=None)

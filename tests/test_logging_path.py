@@ -3,9 +3,11 @@ audit row per new entry, repeats answered from the unique uuid, and a bounded nu
 queries."""
 
 import uuid
+from collections import Counter
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -126,3 +128,24 @@ def test_posting_an_entry_stays_within_its_query_budget(
 
     assert response.status_code == 302
     assert Entry.objects.count() == 2
+
+
+def test_editing_an_entry_reads_its_team_village_and_activity_once(client, world, visit, homes):
+    """The services check every rule on the values as they will be saved, with the team,
+    village and activity the page loaded already: none is read again for the rules."""
+    client.force_login(world.member_a)
+    post_new(client, visit_data(visit, homes[:1]))
+    entry = Entry.objects.get()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(reverse("entry_edit", args=[entry.pk]),
+                               {**visit_data(visit, homes[:2]), "version": "1"})
+
+    assert response.status_code == 302
+    assert entry.households.count() == 2
+    tables = ("teams_team", "teams_village", "worklog_activity")
+    reads = Counter(table for query in queries.captured_queries for table in tables
+                    if query["sql"].startswith(f'SELECT "{table}".'))
+    # The member's writable teams and the form's activity; the entry itself comes with
+    # its team, village and activity in one read.
+    assert reads == {"teams_team": 1, "worklog_activity": 1}

@@ -156,10 +156,11 @@ class TestWhoSeesWhat:
         ordered = [dates[pk] for pk in first + second]
         assert ordered == sorted(ordered, reverse=True)
 
-    def test_sorting_by_a_column(self, client, world, training):
+    def test_sorting_by_a_column(self, client, world, visit, training):
         homes = [HouseholdFactory(village=world.village_a) for _ in range(3)]
-        entries = [EntryFactory(team=world.team_a, activity=training, participants=n,
-                                households=homes[:h]) for n, h in ((5, 1), (30, 0), (12, 3))]
+        entries = [EntryFactory(team=world.team_a, activity=visit if h else training,
+                                participants=n, households=homes[:h])
+                   for n, h in ((5, 1), (30, 0), (12, 3))]
         client.force_login(world.member_a)
 
         by_participants = client.get(URL, {"sort": "-participants"})
@@ -369,8 +370,7 @@ class TestTotals:
         EntryFactory(team=world.team_a, activity=project, funds=Decimal("10"))  # other activity
         deleted = EntryFactory(team=world.team_a, activity=visit, households=homes)
         entry_soft_delete(entry=deleted, user=world.leader_a)
-        EntryFactory(team=TeamFactory(organisation=world.other_org), activity=visit,
-                     households=[HouseholdFactory()])  # another organisation
+        EntryFactory(team=TeamFactory(organisation=world.other_org), activity=visit)  # another organisation
         client.force_login(world.coordinator)
 
         response = client.get(URL, {"year": 2017, "org": "division", "indicator": "policy_visits"})
@@ -452,10 +452,12 @@ class TestExport:
 class TestQueryCount:
     @staticmethod
     def make_entries(world, visit, count):
-        homes = [HouseholdFactory(village=world.village_a) for _ in range(2)]
+        homes = {team: [HouseholdFactory(village=team.village) for _ in range(2)]
+                 for team in (world.team_a, world.team_b)}
         for n in range(count):
-            EntryFactory(team=world.team_a if n % 2 else world.team_b, activity=visit,
-                         author=world.member_a, households=homes, participants=n)
+            team = world.team_a if n % 2 else world.team_b
+            EntryFactory(team=team, activity=visit, author=world.member_a, households=homes[team],
+                         participants=n)
 
     @staticmethod
     def count_queries(client, params):
@@ -483,6 +485,8 @@ class TestOnAPhone:
         self, page, live_server, world, indicators, visit
     ):
         homes = [HouseholdFactory(village=world.village_b) for _ in range(3)]
+        visit.uses_funds = True  # the widest row: every figure given
+        visit.save()
         for n in range(12):
             EntryFactory(team=world.team_b, activity=visit, households=homes, participants=n,
                          author=world.member_b, funds=Decimal("12345678.90"),

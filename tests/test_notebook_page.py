@@ -41,7 +41,7 @@ def cells(response, entry):
 @pytest.fixture
 def visit():
     return ActivityFactory(code="policy_visit", name="入户宣讲", name_en="Policy visit",
-                           uses_households=True, uses_participants=True)
+                           uses_households=True, uses_participants=True, uses_funds=True)
 
 
 class TestRows:
@@ -124,7 +124,12 @@ class TestCountAndPages:
         self, client, world, visit
     ):
         village = VillageFactory()  # in an area of its own, not team_b's
-        visiting = EntryFactory(team=world.team_b, village=village, activity=visit)
+        home = world.team_b.village
+        world.team_b.village = village  # posted there when it logged the visit,
+        world.team_b.save()
+        visiting = EntryFactory(team=world.team_b, activity=visit)
+        world.team_b.village = home  # then back in its own village, outside that area
+        world.team_b.save()
         EntryFactory(team=world.team_b, activity=visit)  # team_b's own village: not theirs
         coordinator = UserFactory(username="area_coordinator")
         CoordinatorScope.objects.create(user=coordinator, area=village.area)

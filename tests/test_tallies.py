@@ -75,7 +75,12 @@ class TalliesEqualRecounts(TestCase):
             starts_on=datetime.date(2017, 1, 1),
         ))
         cls.activities = [
-            Activity.objects.create(code=code, name=code) for code in ("visit", "training", "project")
+            Activity.objects.create(code="visit", name="visit", uses_households=True,
+                                    uses_participants=True),
+            Activity.objects.create(code="training", name="training", uses_households=True,
+                                    uses_participants=True, uses_sessions=True),
+            Activity.objects.create(code="project", name="project", uses_quantity=True,
+                                    uses_funds=True),
         ]
         visit, training, project = cls.activities
         for code, measure, activities in [
@@ -94,6 +99,19 @@ class TalliesEqualRecounts(TestCase):
         homes = list(Household.objects.filter(village=team.village).order_by("house_number"))
         return [homes[i] for i in picks]
 
+    def as_recorded(self, activity, team, picks, people, funds):
+        """The operation's values as an entry of `activity` carries them (the services
+        refuse any other): the figures it records, and households only when it records
+        them, then at least one."""
+        used = activity.measures_used()
+        figures = {"participants": people, "sessions": people % 3, "quantity": people % 5,
+                   "funds": funds}
+        return {
+            "activity": activity,
+            "households": self.households_of(team, picks or [0]) if "households" in used else [],
+            **{name: value if name in used else 0 for name, value in figures.items()},
+        }
+
     def run_operation(self, op):
         entries = list(Entry.objects.order_by("pk"))
         kind = op[0]
@@ -101,10 +119,8 @@ class TalliesEqualRecounts(TestCase):
             _, team, activity, year, month, picks, people, funds = op
             team = self.teams[team]
             entry_create(
-                uuid=uuid.uuid4(), team=team, author=None,
-                date=datetime.date(year, month, 1), activity=self.activities[activity],
-                households=self.households_of(team, picks), participants=people,
-                sessions=people % 3, quantity=people % 5, funds=funds,
+                uuid=uuid.uuid4(), team=team, author=None, date=datetime.date(year, month, 1),
+                **self.as_recorded(self.activities[activity], team, picks, people, funds),
             )
         elif entries:
             entry = entries[op[1] % len(entries)]
@@ -112,8 +128,9 @@ class TalliesEqualRecounts(TestCase):
                 _, _, activity, month, people, picks = op
                 entry_update(
                     entry=entry, version=entry.version, editor=None,
-                    activity=self.activities[activity], date=entry.date.replace(month=month),
-                    participants=people, households=self.households_of(entry.team, picks),
+                    date=entry.date.replace(month=month),
+                    **self.as_recorded(self.activities[activity], entry.team, picks, people,
+                                       entry.funds),
                 )
             elif kind == "delete":
                 entry_soft_delete(entry=entry, user=None)
@@ -171,7 +188,7 @@ class VerifyCommand(TestCase):
         village = Village.objects.create(name="村", slug="v", area=area)
         team = Team.objects.create(name="队", slug="t", organisation=org, village=village,
                                    starts_on=datetime.date(2017, 1, 1))
-        project = Activity.objects.create(code="project", name="项目")
+        project = Activity.objects.create(code="project", name="项目", uses_funds=True)
         entry_create(uuid=uuid.uuid4(), team=team, author=None,
                      date=datetime.date(2017, 5, 5), activity=project, funds=Decimal("10.50"))
         call_command("totals", "--verify", stdout=StringIO())  # exact: no error

@@ -35,11 +35,11 @@ def notebook():
     regiment = OrganisationFactory(slug="regiment", parent=org)
     team = TeamFactory(slug="north", organisation=org, village__area=county)
     other = TeamFactory(slug="south", organisation=regiment, village__area=region)
-    visit = ActivityFactory(code="visit")
+    visit = ActivityFactory(code="visit", uses_households=True)
     repair = ActivityFactory(code="repair")
-    deed = ActivityFactory(code="deed")
-    training = ActivityFactory(code="training")
-    project = ActivityFactory(code="project")
+    deed = ActivityFactory(code="deed", uses_quantity=True)
+    training = ActivityFactory(code="training", uses_participants=True, uses_sessions=True)
+    project = ActivityFactory(code="project", uses_funds=True)
     for code, measure, activities in [
         ("visits", "household_visits", [visit]),
         ("households", "households", [visit]),
@@ -145,12 +145,17 @@ def test_moving_a_subtree_moves_its_totals(notebook):
     assert values(resolve_scope("org", "regiment"), 2017)["deeds"] == 1
 
 
-def test_entry_of_a_team_posted_elsewhere_counts_for_the_entry_village(notebook):
-    elsewhere = VillageFactory(slug="elsewhere")
-    EntryFactory(team=notebook["team"], village=elsewhere, activity=notebook["repair"])
+def test_entry_counts_for_its_own_village_after_its_team_moved(notebook):
+    """An entry is logged in its team's village and stays there when the team is later
+    posted elsewhere."""
+    team = notebook["team"]
+    logged_in = team.village
+    EntryFactory(team=team, activity=notebook["repair"])
+    team.village = VillageFactory(slug="elsewhere")
+    team.save()
 
-    assert values(resolve_scope("village", "elsewhere"), 2017)["deeds"] == 1
-    assert values(resolve_scope("village", notebook["team"].village.slug), 2017)["deeds"] == 0
+    assert values(resolve_scope("village", logged_in.slug), 2017)["deeds"] == 1
+    assert values(resolve_scope("village", "elsewhere"), 2017)["deeds"] == 0
 
 
 def test_document_matches_the_json_contract(notebook):

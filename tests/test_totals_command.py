@@ -23,7 +23,7 @@ def run_totals(*args):
 
 @pytest.fixture
 def projects(db):
-    project = ActivityFactory(code="project")
+    project = ActivityFactory(code="project", uses_funds=True)
     IndicatorFactory(code="funds_invested", measure="funds", unit="元", activities=[project])
     IndicatorFactory(code="benefit_projects", measure="entries", activities=[project])
     team = TeamFactory(slug="north", organisation__slug="division", village__slug="north")

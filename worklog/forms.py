@@ -103,9 +103,12 @@ class EntryForm(forms.Form):
                 team=self.chosen_team, date=data.get("date"), activity=data.get("activity"),
                 households=None if households is None else list(households),
                 amounts={name: data[name] for name in AMOUNTS},
+                # An edited entry stays in its village, which must still be its team's.
+                village=self.entry.village if self.entry is not None else None,
             )
         except ValidationError as error:
-            self.add_error(None, error)  # each message on its field
+            for name, errors in error.error_dict.items():  # each message on its field
+                self.add_error(name if name in self.fields else None, errors)
         return data
 
     def entry_values(self):

@@ -3,10 +3,10 @@ notebook form, the admin, the import (over each distinct value of a file), the s
 (and so amendments and, later, sync).
 
 Plain functions over values already read (a Team, a date, an Activity, Household objects,
-the amounts); no forms and no queries. They answer field → [ValidationError], each error
-with a code, so that a form adds them to its fields and a file's reader can word its own
-messages where it must. A value given as None could not be read: its field has said so
-already, and the rules that need it are skipped.
+the amounts); no forms, and no queries but to word an error. They answer field →
+[ValidationError], each error with a code, so that a form adds them to its fields and a
+file's reader can word its own messages where it must. A value given as None could not be
+read: its field has said so already, and the rules that need it are skipped.
 """
 
 from collections import Counter, defaultdict
@@ -40,13 +40,12 @@ def entry_errors(*, team, date, activity, households, amounts, village=None, tod
     if team is not None and village is not None and village.pk != team.village_id:
         errors["village"].append(ValidationError(
             _("An entry's village is its team's village."), code="other_village"))
-    home = team.village if team is not None else village
     if date is not None:
         error = date_error(team, date, today)
         if error:
             errors["date"].append(error)
     if households:
-        for error in (home is not None and households_error(home, households),
+        for error in (households_error(team, village, households),
                       repeated_households_error(households)):
             if error:
                 errors["households"].append(error)
@@ -77,13 +76,19 @@ def date_error(team, date, today=None):
     return None
 
 
-def households_error(village, households):
-    strangers = [household for household in households if household.village_id != village.pk]
+def households_error(team, village, households):
+    """Households of the team's village only (of `village` when the team could not be
+    read). Compared by id: the village is read only to word the error."""
+    if team is None and village is None:
+        return None
+    home_id = team.village_id if team is not None else village.pk
+    strangers = [household for household in households if household.village_id != home_id]
     if not strangers:
         return None
     return ValidationError(
         _("Not households of %(village)s: %(households)s"), code="other_village",
-        params={"village": village, "households": ", ".join(map(str, strangers))},
+        params={"village": team.village if team is not None else village,
+                "households": ", ".join(map(str, strangers))},
     )
 
 

@@ -1,19 +1,18 @@
 """Changing the notebook: create, edit, soft-delete and restore entries.
 
 Every change of an entry goes through these functions so that idempotency (one uuid, one
-entry), optimistic locking (the entry's version), the date rule (worklog.rules, the last
-line of defence whoever writes) and the audit trail hold everywhere: forms, the admin and
-amendments alike. (The import checks the rules over its distinct values and writes in bulk,
-worklog.imports.)
+entry), optimistic locking (the entry's version), the notebook's rules (worklog.rules,
+checked on every value as it will be saved: the last line of defence whoever writes) and
+the audit trail hold everywhere: forms, the admin and amendments alike. (The import checks
+the same rules over its distinct values and writes in bulk, worklog.imports.)
 """
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from worklog.locking import MonthLocked, ensure_open
 from worklog.models import Entry
-from worklog.rules import date_error
+from worklog.rules import AMOUNTS, validate_entry
 from worklog.tallies import EntrySnapshot, apply_change, apply_entry
 
 Link = Entry.households.through
@@ -35,21 +34,24 @@ class StaleEntry(Exception):
         self.current = current
 
 
-def _validate(entry):
-    """Raise ValidationError({"date": [error]}) for a date in the future or outside the
-    team's deployment, whoever writes. The form, the admin and the import check every rule
-    of worklog.rules before they get here; the measures, households and ranges are not
-    checked again here yet: the tests' factories still write entries that break them."""
-    error = date_error(entry.team, entry.date)
-    if error:
-        raise ValidationError({"date": [error]})
+def _validate(entry, households):
+    """Raise ValidationError({field: [errors]}) when the entry, as it is about to be saved
+    with these households, breaks a rule of worklog.rules. The form and the admin call the
+    same rules first to show each message on its field; here they hold whoever writes."""
+    validate_entry(
+        team=entry.team, village=entry.village, date=entry.date, activity=entry.activity,
+        households=households, amounts={name: getattr(entry, name) for name in AMOUNTS},
+    )
 
 
-def _reuse_loaded_team(entry, current):
-    """Give the freshly read `current` the team the caller's `entry` has loaded already
-    (when still the same), so that checking the rules reads nothing again."""
-    if Entry.team.is_cached(entry) and entry.team_id == current.team_id:
-        current.team = entry.team
+def _reuse_loaded(entry, current):
+    """Give the freshly read `current` the team, village and activity the caller's `entry`
+    has loaded already (when still the same), so that checking the rules does not read
+    them again."""
+    for name in ("team", "village", "activity"):
+        field = Entry._meta.get_field(name)
+        if field.is_cached(entry) and getattr(entry, field.attname) == getattr(current, field.attname):
+            setattr(current, name, getattr(entry, name))
 
 
 def _existing_for(uuid, team):
@@ -71,18 +73,19 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
     concurrent requests race on the same index: the loser waits for the winner's commit
     and then fails the same way.
 
-    Raises ValidationError for a date the rules refuse (worklog.rules.date_error), then
+    Raises ValidationError for values the rules refuse (worklog.rules), then
     MonthLocked in a locked month (unless through an amendment), then
     UuidHeldByAmendment when the uuid was filed with an amendment (its form was used), and
     UuidTakenByAnotherTeam when the uuid is another team's entry.
     """
-    household_ids = sorted({household.pk for household in households})
+    households = list(households)
     entry = Entry(
         uuid=uuid, team=team, village=village or team.village, author=author, date=date,
         activity=activity, title=title, notes=notes, participants=participants,
         sessions=sessions, quantity=quantity, funds=funds,
     )
-    _validate(entry)
+    _validate(entry, households)
+    household_ids = sorted(household.pk for household in households)
     try:
         with transaction.atomic():
             if not through_amendment:
@@ -137,20 +140,28 @@ def _claim(entry_pk, version):
 @transaction.atomic
 def entry_update(*, entry, version, editor, households=None, through_amendment=False, **fields):
     """Save new values if nobody saved since `version`; raise StaleEntry otherwise.
+    `households`: the new ones, None to keep them.
 
-    Raises MonthLocked when the entry's month, or the month it would move to, is locked.
+    Raises MonthLocked when the entry's month, or the month it would move to, is locked,
+    and ValidationError for values the rules refuse.
     """
     current = _claim(entry.pk, version)
     if not through_amendment:
         ensure_open(current.team_id, current.date, fields.get("date", current.date))
-    before = EntrySnapshot.of(current)
-    _reuse_loaded_team(entry, current)
+    kept = households is None
+    if kept:  # read once: for the rules and for the tallies' snapshot
+        households = list(current.households.all())
+        before = EntrySnapshot.of(current, [household.pk for household in households])
+    else:
+        households = list(households)
+        before = EntrySnapshot.of(current)
+    _reuse_loaded(entry, current)
     for name, value in fields.items():
         setattr(current, name, value)
-    _validate(current)
+    _validate(current, households)
     current._history_user = editor
     current.save()
-    if households is not None:
+    if not kept:
         current.households.set(households)
     apply_change(before, EntrySnapshot.of(current))
     return current
@@ -176,9 +187,10 @@ def entry_restore(*, entry, user, through_amendment=False):
     current = _claim(entry.pk, entry.version)
     if not through_amendment:
         ensure_open(current.team_id, current.date)
-    before = EntrySnapshot.of(current)
-    _reuse_loaded_team(entry, current)
-    _validate(current)
+    households = list(current.households.all())
+    before = EntrySnapshot.of(current, [household.pk for household in households])
+    _reuse_loaded(entry, current)
+    _validate(current, households)
     current.deleted_at = None
     current.deleted_by = None
     current._history_user = user
