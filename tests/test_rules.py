@@ -252,3 +252,25 @@ def test_the_admins_restore_action_leaves_it_alone_and_says_why(client, django_u
     said = [str(message) for message in get_messages(response.wsgi_request)]
     assert any("was left alone: The team was not deployed on 2017-06-01." in m for m in said)
     assert Entry.objects.get(pk=restorable.pk).deleted_at is not None
+
+
+@pytest.mark.parametrize("view", ["entry_new", "entry_edit"])
+def test_a_refusal_by_the_services_reads_like_the_forms_own(client, monkeypatch, world, visit, homes, view):
+    """The services are the last line of defence: when they refuse what the form let
+    through, the page says why on the field, as the form would, and saves nothing."""
+    entry = EntryFactory(team=world.team_a, author=world.member_a, activity=visit,
+                         households=homes[:1], participants=3)
+    monkeypatch.setattr("worklog.forms.validate_entry", lambda **values: None)
+    client.force_login(world.member_a)
+    client.cookies["django_language"] = "en"
+    args = [entry.pk] if view == "entry_edit" else []
+
+    response = client.post(reverse(view, args=args), {
+        "uuid": str(uuid.uuid4()), "date": TOMORROW.isoformat(), "activity": visit.pk,
+        "households": [homes[0].pk], "participants": "3", "version": "1",
+    })
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["date"] == ["The date cannot be in the future."]
+    assert list(Entry.objects.values_list("pk", "date", "version")) == [
+        (entry.pk, datetime.date(2017, 6, 1), 1)]

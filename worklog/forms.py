@@ -107,9 +107,14 @@ class EntryForm(forms.Form):
                 village=self.entry.village if self.entry is not None else None,
             )
         except ValidationError as error:
-            for name, errors in error.error_dict.items():  # each message on its field
-                self.add_error(name if name in self.fields else None, errors)
+            self.add_rule_errors(error)
         return data
+
+    def add_rule_errors(self, error):
+        """Each message of worklog.rules' ValidationError on its field, or above the form
+        for a rule without a field here (the village)."""
+        for name, errors in error.error_dict.items():
+            self.add_error(name if name in self.fields else None, errors)
 
     def entry_values(self):
         """The cleaned values as keyword arguments of the services."""

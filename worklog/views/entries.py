@@ -60,6 +60,13 @@ def _amend_or_explain(request, form, locked, *, kind, entry=None):
     return redirect("entry_detail", pk=entry.pk) if entry else redirect("amendment_list")
 
 
+def _refused(request, form, refused, *, entry=None):
+    """The services' rules refused what the form had let through: something changed in
+    between (say, the team's deployment was corrected): say why as the form would have."""
+    form.add_rule_errors(refused)
+    return _render_form(request, form, entry=entry, status=422)
+
+
 def _form_used_already(request, form):
     form.add_error(None, _("This form was already used. Open a new form and try again."))
     return _render_form(request, form, status=422)
@@ -125,6 +132,8 @@ def entry_new(request):
         return _form_used_already(request, form)
     except MonthLocked as locked:
         return _amend_or_explain(request, form, locked, kind=Amendment.Kind.CREATE)
+    except ValidationError as refused:
+        return _refused(request, form, refused)
     if created:
         messages.success(request, _("Saved."))
     else:
@@ -192,6 +201,8 @@ def entry_edit(request, pk):
         entry_update(entry=entry, version=form.cleaned_data["version"], editor=request.user, **values)
     except MonthLocked as locked:
         return _amend_or_explain(request, form, locked, kind=Amendment.Kind.CHANGE, entry=entry)
+    except ValidationError as refused:
+        return _refused(request, form, refused, entry=entry)
     except StaleEntry as stale:
         your_households = values.pop("households")
         resubmit = request.POST.copy()
