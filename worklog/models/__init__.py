@@ -9,11 +9,20 @@ from worklog.models.locks import (
     ReportedHouseholdTally,
     ReportedTally,
 )
-from worklog.models.notebook import Activity, Entry, Indicator, Measure, Unit
+from worklog.models.notebook import (
+    Activity,
+    Entry,
+    EntryHousehold,
+    Indicator,
+    Measure,
+    Unit,
+    household_links_changing,
+)
 from worklog.models.tallies import AreaReach, AreaTally, HouseholdTally, OrgReach, OrgTally, Tally
 
 __all__ = [
-    "Activity", "Amendment", "AreaReach", "AreaTally", "Entry", "HouseholdTally", "Indicator",
-    "LockedTeamMonth", "Measure", "MonthLock", "OrgReach", "OrgTally", "ReportedHouseholdTally",
-    "ReportedTally", "Tally", "Unit",
+    "Activity", "Amendment", "AreaReach", "AreaTally", "Entry", "EntryHousehold",
+    "HouseholdTally", "Indicator", "LockedTeamMonth", "Measure", "MonthLock", "OrgReach",
+    "OrgTally", "ReportedHouseholdTally", "ReportedTally", "Tally", "Unit",
+    "household_links_changing",
 ]

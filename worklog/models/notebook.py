@@ -1,16 +1,27 @@
-"""The notebook: activities (kinds of work), indicators (what dashboards add up) and entries."""
+"""The notebook: activities (kinds of work), indicators (what dashboards add up), entries
+and the households they visited.
+
+The tallies (worklog.tallies) follow every entry in the transaction of its change, so
+entries change only through the notebook's services (worklog.services), which save them
+one by one. Queryset updates of what the tallies count, deletions, and changes of the
+household links outside the services are refused (ChangeRefused) before they write.
+"""
 
 import uuid as uuid_module
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from teams.guards import ChangeRefused, GuardedQuerySet
 from teams.models import BilingualName, Household, Team, Village
 
 
@@ -85,6 +96,12 @@ class Activity(BilingualName, models.Model):
         ]
 
 
+class IndicatorQuerySet(GuardedQuerySet):
+    followed_fields = ("measure",)
+    refusal = _("Change what an indicator measures by saving it, so that the households "
+                "reached are recounted; a queryset update would leave them behind.")
+
+
 class Indicator(models.Model):
     """A figure the dashboards show: a measure added up over one or more activities."""
 
@@ -109,6 +126,8 @@ class Indicator(models.Model):
         help_text=_("e.g. invested {value}."),
     )
 
+    objects = IndicatorQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
@@ -124,10 +143,101 @@ class Indicator(models.Model):
         return self.label_zh
 
 
-class EntryQuerySet(models.QuerySet):
+_links_open = ContextVar("entry_household_links_open", default=False)
+LINKS_THROUGH_SERVICES = _("Change an entry's households through the notebook's services "
+                           "(worklog.services.entry_update), which keep the totals exact.")
+
+
+@contextmanager
+def household_links_changing():
+    """Let the notebook's services change entries' households; nothing else may."""
+    token = _links_open.set(True)
+    try:
+        yield
+    finally:
+        _links_open.reset(token)
+
+
+def _ensure_links_open():
+    if not _links_open.get():
+        raise ChangeRefused(LINKS_THROUGH_SERVICES)
+
+
+class EntryHouseholdQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        _ensure_links_open()
+        return super().update(**kwargs)
+
+    def delete(self):
+        _ensure_links_open()
+        return super().delete()
+
+
+class EntryHousehold(models.Model):
+    """A household an entry visited. The household is protected: deleting a household that
+    entries name would take its visits out of the notebook and out of the totals.
+
+    Entries are linked in bulk when created (worklog.services, the import), their tallies
+    with them; any later change goes through the services. Otherwise saving or deleting a
+    link refuses, and so do the related managers' add(), remove(), set() and clear(), from
+    either side (`_refuse_link_changes`).
+    Declared before Entry, which django-simple-history copies it for when Entry is declared.
+    """
+
+    entry = models.ForeignKey("Entry", on_delete=models.CASCADE, related_name="household_links")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="entry_links")
+
+    objects = EntryHouseholdQuerySet.as_manager()
+
+    class Meta:
+        # The table and unique index Django made for `Entry.households` before this model.
+        db_table = "worklog_entry_households"
+        unique_together = [("entry", "household")]
+        verbose_name = _("household visited by an entry")
+        verbose_name_plural = _("households visited by entries")
+
+    def __str__(self):
+        return f"{self.entry} · {self.household}"
+
+    def save(self, *args, **kwargs):
+        _ensure_links_open()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _ensure_links_open()
+        return super().delete(*args, **kwargs)
+
+
+def _refuse_link_changes(action, **kwargs):
+    if action.startswith("pre_"):
+        _ensure_links_open()
+
+
+m2m_changed.connect(_refuse_link_changes, sender=EntryHousehold,
+                    dispatch_uid="worklog.refuse_link_changes")
+
+
+# What the tallies of an entry depend on (worklog.tallies.EntrySnapshot, with its households).
+TALLIED_FIELDS = (
+    "date", "team", "village", "activity", "participants", "sessions", "quantity", "funds",
+    "deleted_at",
+)
+NEVER_DELETED = _("Entries are never deleted: soft-delete them through the notebook's "
+                  "services (worklog.services.entry_soft_delete), which keep the totals exact.")
+
+
+class EntryQuerySet(GuardedQuerySet):
+    followed_fields = TALLIED_FIELDS
+    refusal = _("Change an entry's date, team, village, activity, figures or deletion through "
+                "the notebook's services (worklog.services), which keep the totals exact; a "
+                "queryset update would leave them behind.")
+
     def live(self):
         """Entries that count: soft-deleted ones never do."""
         return self.filter(deleted_at__isnull=True)
+
+    def delete(self):
+        raise ChangeRefused(NEVER_DELETED)
 
 
 class Entry(models.Model):
@@ -157,7 +267,8 @@ class Entry(models.Model):
     title = models.CharField(_("title"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     households = models.ManyToManyField(
-        Household, verbose_name=_("households"), blank=True, related_name="entries"
+        Household, verbose_name=_("households"), blank=True, related_name="entries",
+        through=EntryHousehold,
     )
     participants = models.PositiveIntegerField(_("participants"), default=0)
     sessions = models.PositiveIntegerField(_("sessions"), default=0)
@@ -205,3 +316,6 @@ class Entry(models.Model):
 
     def __str__(self):
         return self.title or f"{self.activity} {self.date:%Y-%m-%d}"
+
+    def delete(self, *args, **kwargs):
+        raise ChangeRefused(NEVER_DELETED)
