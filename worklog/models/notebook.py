@@ -180,8 +180,8 @@ class EntryHousehold(models.Model):
     Entries are linked in bulk when created (worklog.services, the import), their tallies
     with them; any later change goes through the services. Otherwise saving or deleting a
     link refuses, and so do the related managers' add(), remove(), set() and clear(), from
-    either side (`_refuse_link_changes`).
-    Declared before Entry, which django-simple-history copies it for when Entry is declared.
+    either side (`_refuse_link_changes`). Declared before Entry: django-simple-history
+    copies this model for Entry's audit trail as soon as Entry is declared.
     """
 
     entry = models.ForeignKey("Entry", on_delete=models.CASCADE, related_name="household_links")
