@@ -14,6 +14,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from teams.guards import GuardedQuerySet
+
 
 class BilingualName:
     """`label`: the name in the active language (the Chinese name is the reference)."""
@@ -23,6 +25,22 @@ class BilingualName:
         if getattr(self, "name_en", "") and (get_language() or "").startswith("en"):
             return self.name_en
         return self.name
+
+
+class TreeNodeQuerySet(GuardedQuerySet):
+    followed_fields = ("parent", "slug", "path", "depth")
+    refusal = _("Move or rename an organisation or an area by saving it, so that its "
+                "subtree's paths and totals follow; a queryset update would leave them behind.")
+
+    def rewrite_paths(self, old_path, new_path):
+        """Give these nodes (the descendants of a node that moved or was renamed, as
+        TreeNode.save() finds them) the node's new path in place of its old one. Past the
+        refusal above: the save calling this is what carries the totals along."""
+        return models.QuerySet.update(
+            self,
+            path=Concat(models.Value(new_path), Substr("path", len(old_path) + 1)),
+            depth=models.F("depth") + (new_path.count("/") - old_path.count("/")),
+        )
 
 
 class TreeNode(BilingualName, models.Model):
@@ -46,6 +64,8 @@ class TreeNode(BilingualName, models.Model):
     )
     path = models.CharField(_("path"), max_length=600, editable=False, db_index=True)
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+
+    objects = TreeNodeQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -74,15 +94,8 @@ class TreeNode(BilingualName, models.Model):
             self.depth = self.path.count("/") - 1
             super().save(*args, **kwargs)
             if old_path and old_path != self.path:
-                type(self).objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                    path=Concat(models.Value(self.path), Substr("path", len(old_path) + 1)),
-                )
-                # depth of descendants shifts by the same amount for the whole subtree
-                shift = self.path.count("/") - old_path.count("/")
-                if shift:
-                    type(self).objects.filter(path__startswith=self.path).exclude(
-                        pk=self.pk
-                    ).update(depth=models.F("depth") + shift)
+                descendants = type(self).objects.filter(path__startswith=old_path).exclude(pk=self.pk)
+                descendants.rewrite_paths(old_path, self.path)
 
 
 class Organisation(TreeNode):
@@ -116,6 +129,12 @@ class Area(TreeNode):
         verbose_name_plural = _("areas")
 
 
+class VillageQuerySet(GuardedQuerySet):
+    followed_fields = ("area",)
+    refusal = _("Move a village to another area by saving the village, so that its totals "
+                "move along; a queryset update would leave them behind.")
+
+
 class Village(BilingualName, models.Model):
     """A place a team is posted to: a village, a company, a brigade or a community."""
 
@@ -133,6 +152,8 @@ class Village(BilingualName, models.Model):
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="villages"
     )
 
+    objects = VillageQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("village")
         verbose_name_plural = _("villages")
@@ -142,7 +163,11 @@ class Village(BilingualName, models.Model):
         return self.label
 
 
-class TeamQuerySet(models.QuerySet):
+class TeamQuerySet(GuardedQuerySet):
+    followed_fields = ("organisation",)
+    refusal = _("Move a team to another organisation by saving the team, so that its totals "
+                "move along; a queryset update would leave them behind.")
+
     def current(self, on=None):
         on = on or timezone.localdate()
         return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on), starts_on__lte=on)

@@ -26,6 +26,7 @@ from tests.factories import (
     World,
 )
 from worklog.models import Entry
+from worklog.services import entry_soft_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ def visit(world, *households, day, **kwargs):
 
 
 def soft_delete(entry):
-    Entry.objects.filter(pk=entry.pk).update(deleted_at=timezone.now())
+    entry_soft_delete(entry=entry, user=None)
 
 
 def list_rows(response):

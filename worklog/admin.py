@@ -7,6 +7,7 @@ tallies stay exact. Entries are never deleted here; actions soft-delete and rest
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -173,15 +174,27 @@ class EntryAdmin(ReadOnlyHistoryAdmin):
     search_fields = ["title", "notes", "uuid"]
     # Counting every entry of the programme for "N total" is not worth a full scan.
     show_full_result_count = False
-    autocomplete_fields = ["team", "village", "author", "activity", "households"]
+    autocomplete_fields = ["team", "village", "author", "activity"]
     readonly_fields = ["uuid", "created_at", "updated_at", "version", "deleted_at", "deleted_by"]
-    fieldsets = [
-        (None, {"fields": ["team", "village", "date", "activity", "author"]}),
-        (_("what was done"), {"fields": ["title", "notes", "households"]}),
-        (_("figures"), {"fields": ["participants", "sessions", "quantity", "funds"]}),
-        (_("record"), {"fields": [*readonly_fields, "seen_version"]}),
-    ]
     actions = ["soft_delete_selected", "restore_selected"]
+
+    def get_fieldsets(self, request, obj=None):
+        """A method, not `fieldsets`: the admin's checks refuse there a many-to-many field
+        with a link model of its own, as the households have (EntryHousehold)."""
+        return [
+            (None, {"fields": ["team", "village", "date", "activity", "author"]}),
+            (_("what was done"), {"fields": ["title", "notes", "households"]}),
+            (_("figures"), {"fields": ["participants", "sessions", "quantity", "funds"]}),
+            (_("record"), {"fields": [*self.readonly_fields, "seen_version"]}),
+        ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        """The households, which Django's admin would leave out for their link model of
+        their own; save_model() hands them to the services, which write the links."""
+        if db_field.name == "households":
+            kwargs["widget"] = AutocompleteSelectMultiple(db_field, self.admin_site)
+            return db_field.formfield(**kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("deleted"), boolean=True, ordering="deleted_at")
     def is_deleted(self, obj):
@@ -214,6 +227,10 @@ class EntryAdmin(ReadOnlyHistoryAdmin):
             return
         obj.pk = entry.pk
         obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing: the households went to the services with the rest (save_model), and
+        the entry has no inlines."""
 
     @admin.action(description=_("Soft delete selected entries"), permissions=["change"])
     def soft_delete_selected(self, request, queryset):
@@ -299,14 +316,16 @@ PROTECTING_ENTRIES_SHOWN = 20
 
 class HouseholdAdmin(teams_admin.HouseholdAdmin):
     def get_deleted_objects(self, objs, request):
-        """A household some entry links stays: deleting it would silently drop visits from
-        the notebook and from the totals. Its entries are listed as what protects it."""
+        """A household some entry visited is protected by the entry's link to it
+        (EntryHousehold): deleting it would drop visits from the notebook and the totals.
+        The page lists the entries, the latest first, rather than every link."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         entries = Entry.objects.filter(households__in=objs)
-        shown = list(entries.distinct().order_by("-date")[:PROTECTING_ENTRIES_SHOWN + 1])
-        protected += [f"{capfirst(entry._meta.verbose_name)}: {entry}" for entry in shown]
-        if len(shown) > PROTECTING_ENTRIES_SHOWN:
-            protected[-1] = "…"
+        shown = list(entries.distinct().order_by("-date")[:PROTECTING_ENTRIES_SHOWN + 1]) if protected else []
+        if shown:
+            protected = [f"{capfirst(entry._meta.verbose_name)}: {entry}" for entry in shown]
+            if len(shown) > PROTECTING_ENTRIES_SHOWN:
+                protected[-1] = "…"
         return deleted, counts, perms_needed, protected
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from worklog.locking import MonthLocked, ensure_open
-from worklog.models import Entry
+from worklog.models import Entry, household_links_changing
 from worklog.rules import AMOUNTS, validate_entry
 from worklog.tallies import EntrySnapshot, apply_change, apply_entry
 
@@ -162,7 +162,8 @@ def entry_update(*, entry, version, editor, households=None, through_amendment=F
     current._history_user = editor
     current.save()
     if not kept:
-        current.households.set(households)
+        with household_links_changing():
+            current.households.set(households)
     apply_change(before, EntrySnapshot.of(current))
     return current
 
