@@ -19,6 +19,8 @@ from worklog.demo.scale_notebook import UUID_LAST, UUID_PREFIX, NotebookPlan, sc
 from worklog.demo.scale_places import MAX_TEAMS, BenchPlaces
 from worklog.demo.scale_writing import CopyWriter, InsertWriter
 from worklog.models import Entry
+from worklog.tallies.keys import ROLLUPS
+from worklog.tallies.rollups import recount_rollups
 
 ENTRIES_PER_TEAM = 100
 
@@ -49,12 +51,10 @@ def seed_scale(number, *, seeds, activities, password=None):
     plan = NotebookPlan(activities, seeds, bench)
     writer = (CopyWriter if connection.vendor == "postgresql" else InsertWriter)(bench)
     entries, links = writer.write(plan, first_index=have, number=number - have)
-    from worklog.tallies import ROLLUPS, recount_rollups
-
     recount_rollups()  # the writers fill Tally and HouseholdTally; the roll-ups follow them
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # their statistics, for the dashboards' plans
             for rollup in ROLLUPS:
-                cursor.execute(f"ANALYZE {rollup.sums._meta.db_table}, {rollup.reach._meta.db_table}")
+                cursor.execute(f"ANALYZE {rollup.sums_table.db_table}, {rollup.reach_table.db_table}")
     created["scale entries"], created["scale household links"] = entries, links
     return created

@@ -13,10 +13,12 @@ import bisect
 import itertools
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 from worklog.demo.scale_places import HOUSEHOLDS_PER_VILLAGE, TEAM_STARTS_ON
 from worklog.demo.targets import activity_targets, in_fen
 from worklog.models import Measure
+from worklog.tallies.keys import TallyKey, TallySums
 
 # Entries begin the day the bench teams do.
 FIRST_DAY, LAST_DAY = TEAM_STARTS_ON, date(2022, 12, 31)
@@ -137,14 +139,13 @@ class NotebookPlan:
                 f"{times}\t{count}\t{_yuan(fen) if fen else '0.00'}{stamped}{activity_id}{team.tail}")
             total = sums.get(key)
             if total is None:
-                sums[key] = [1, people, times, count, fen, linked]
-            else:
-                total[0] += 1
-                total[1] += people
-                total[2] += times
-                total[3] += count
-                total[4] += fen
-                total[5] += linked
+                total = sums[key] = RunningSums()
+            total.entries += 1
+            total.participants += people
+            total.sessions += times
+            total.quantity += count
+            total.funds += fen
+            total.household_visits += linked
         if month is not None:
             yield month
 
@@ -169,44 +170,68 @@ def _yuan(fen):
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-# COPY column orders of the text rows below.
+# COPY column order of the entry and link rows below (the tallies' rows come in the
+# columns of worklog.tallies.keys TALLY and HOUSEHOLD_TALLY).
 ENTRY_COLUMNS = ("id", "uuid", "date", "title", "notes", "participants", "sessions",
                  "quantity", "funds", "created_at", "updated_at", "version", "activity_id",
                  "author_id", "team_id", "village_id")
 LINK_COLUMNS = ("entry_id", "household_id")
-TALLY_COLUMNS = ("year", "month", "team_id", "village_id", "activity_id", "entries",
-                 "participants", "sessions", "quantity", "funds", "household_visits")
-HOUSEHOLD_TALLY_COLUMNS = ("year", "month", "team_id", "village_id", "activity_id",
-                           "household_id", "visits")
-TALLY_KEY = TALLY_COLUMNS[:5]
-HOUSEHOLD_TALLY_KEY = HOUSEHOLD_TALLY_COLUMNS[:6]
+
+
+class RunningSums:
+    """A month's sums of one (team, activity) as the draw adds entries to them: the fields
+    of TallySums, funds in fen (whole numbers add up fastest).
+
+    Added up here entry by entry rather than through worklog.tallies.keys.contribution:
+    at millions of entries, rows per entry and household are what the seed would cost."""
+
+    __slots__ = TallySums._fields
+
+    def __init__(self):
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+    def tally_sums(self):
+        return TallySums(
+            entries=self.entries, participants=self.participants, sessions=self.sessions,
+            quantity=self.quantity, funds=Decimal(_yuan(self.funds)), household_visits=self.household_visits,
+        )
 
 
 class Month:
     """One month of entries and links as COPY text, and what they add to the tallies:
-    `sums` and the household `runs` (difference arrays over house positions) per
-    (team, activity) key."""
+    `sums` (RunningSums) and the household `runs` (difference arrays over house positions)
+    per (team, activity) key."""
 
     def __init__(self, year, month, recipes, teams):
         self.year, self.month, self.recipes, self.teams = year, month, recipes, teams
         self.entries, self.links, self.sums, self.runs = [], [], {}, {}
 
     def _place(self, key):
+        """The team and activity id of a (team, activity) key."""
         team_index, activity = divmod(key, len(self.recipes))
-        team = self.teams[team_index]
-        return team, (f"{self.year}\t{self.month}\t{team.id}\t{team.village_id}\t"
-                      f"{self.recipes[activity][0]}\t")
+        return self.teams[team_index], self.recipes[activity][0]
 
-    def tally_text(self):
-        rows = []
-        for key, (n, people, times, count, fen, visits) in self.sums.items():
-            rows.append(f"{self._place(key)[1]}{n}\t{people}\t{times}\t{count}\t{_yuan(fen)}\t{visits}\n")
+    def tally_rows(self):
+        """The month's `Tally` rows: {TallyKey: TallySums}."""
+        rows = {}
+        for key, running in self.sums.items():
+            team, activity_id = self._place(key)
+            rows[TallyKey(year=self.year, month=self.month, team_id=team.id, village_id=team.village_id,
+                          activity_id=activity_id)] = running.tally_sums()
         return rows
 
+    def tally_text(self):
+        """The month's `Tally` rows as COPY text, in the columns of TALLY."""
+        return ["\t".join(map(str, key + sums)) + "\n" for key, sums in self.tally_rows().items()]
+
     def household_tally_text(self):
+        """The month's `HouseholdTally` rows, in the columns of HOUSEHOLD_TALLY: HouseholdKey
+        (year, month, household, team, village, activity), then the visits."""
         rows = []
         for key, run in self.runs.items():
-            team, prefix = self._place(key)
+            team, activity_id = self._place(key)
+            head, tail = f"{self.year}\t{self.month}\t", f"\t{team.id}\t{team.village_id}\t{activity_id}\t"
             visits = itertools.accumulate(run[:HOUSEHOLDS_PER_VILLAGE])
-            rows.extend(f"{prefix}{house}\t{n}\n" for house, n in zip(team.house_text, visits) if n)
+            rows.extend(f"{head}{house}{tail}{n}\n" for house, n in zip(team.house_text, visits) if n)
         return rows

@@ -12,15 +12,10 @@ import threading
 from django.db import connection
 
 from teams.models import Household
-from worklog.demo.scale_notebook import (
-    ENTRY_COLUMNS,
-    HOUSEHOLD_TALLY_COLUMNS,
-    HOUSEHOLD_TALLY_KEY,
-    LINK_COLUMNS,
-    TALLY_COLUMNS,
-    TALLY_KEY,
-)
+from worklog.demo.scale_notebook import ENTRY_COLUMNS, LINK_COLUMNS
 from worklog.models import Entry, HouseholdTally, Tally
+from worklog.tallies.keys import HOUSEHOLD_TALLY, TALLY, in_key_order
+from worklog.tallies.write import add_rows, adding_sql
 
 # From this many new entries on, a PostgreSQL load rebuilds indexes instead of updating them.
 BULK_LOAD_MIN = 100_000
@@ -30,7 +25,7 @@ LOAD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "1GB",
 
 def _parse(rows, columns, model):
     """COPY text rows as database parameters (for the plain INSERT path)."""
-    fields = [model._meta.get_field(column.removesuffix("_id")) for column in columns]
+    fields = [model._meta.get_field(column) for column in columns]
     return [
         [field.get_db_prep_save(field.to_python(value), connection)
          for field, value in zip(fields, row.split("\t"))]
@@ -45,8 +40,6 @@ class InsertWriter:
         self.bench = bench
 
     def write(self, plan, *, first_index, number):
-        from worklog.tallies import HOUSEHOLD_KEY, HOUSEHOLD_UPSERT, TALLY_UPSERT
-
         first_id = (Entry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
         Link = Entry.households.through
         entries = links = 0
@@ -55,10 +48,9 @@ class InsertWriter:
                 cursor.executemany(_insert_sql(Entry, ENTRY_COLUMNS), _parse(month.entries, ENTRY_COLUMNS, Entry))
                 link_rows = _parse(month.links, LINK_COLUMNS, Link)
                 cursor.executemany(_insert_sql(Link, LINK_COLUMNS), link_rows)
-                cursor.executemany(TALLY_UPSERT, _parse(month.tally_text(), TALLY_COLUMNS, Tally))
-                household_rows = _parse(month.household_tally_text(), HOUSEHOLD_TALLY_COLUMNS, HouseholdTally)
-                order = [HOUSEHOLD_TALLY_COLUMNS.index(name) for name in HOUSEHOLD_KEY + ["visits"]]
-                cursor.executemany(HOUSEHOLD_UPSERT, [[row[i] for i in order] for row in household_rows])
+                add_rows(cursor, TALLY, in_key_order(month.tally_rows()))
+                household_rows = _parse(month.household_tally_text(), HOUSEHOLD_TALLY.columns, HouseholdTally)
+                add_rows(cursor, HOUSEHOLD_TALLY, in_key_order(dict(map(HOUSEHOLD_TALLY.row, household_rows))))
                 entries += len(month.entries)
                 links += len(link_rows)
         return entries, links
@@ -86,8 +78,8 @@ class CopyWriter:
         self.bench = bench
         self.entry_table = Entry._meta.db_table
         self.link_table = Entry.households.through._meta.db_table
-        self.tally_table = Tally._meta.db_table
-        self.household_tally_table = HouseholdTally._meta.db_table
+        self.tally_table = TALLY.db_table
+        self.household_tally_table = HOUSEHOLD_TALLY.db_table
 
     def write(self, plan, *, first_index, number):
         with connection.cursor() as cursor:
@@ -104,11 +96,11 @@ class CopyWriter:
             for month in _drawn_ahead(plan.months(first_index, number, first_id)):
                 _copy(cursor, self.entry_table, ENTRY_COLUMNS, month.entries)
                 _copy(cursor, self.link_table, LINK_COLUMNS, month.links)
-                _copy(cursor, prefix + self.tally_table, TALLY_COLUMNS, month.tally_text())
-                _copy(cursor, prefix + self.household_tally_table, HOUSEHOLD_TALLY_COLUMNS,
+                _copy(cursor, prefix + self.tally_table, TALLY.columns, month.tally_text())
+                _copy(cursor, prefix + self.household_tally_table, HOUSEHOLD_TALLY.columns,
                       month.household_tally_text())
                 entries += len(month.entries)
-                links += sum(visits for *_, visits in month.sums.values())
+                links += sum(running.household_visits for running in month.sums.values())
             if not fresh:
                 self._merge_tallies(cursor)
             for sql in again:
@@ -165,26 +157,16 @@ class CopyWriter:
         return switch + unique + indexes + foreign_keys + ["SET CONSTRAINTS ALL DEFERRED"]
 
     def _temporary_tallies(self, cursor):
-        for table, columns in ((self.tally_table, TALLY_COLUMNS),
-                               (self.household_tally_table, HOUSEHOLD_TALLY_COLUMNS)):
-            cursor.execute(f"CREATE TEMPORARY TABLE bench_new_{table} ON COMMIT DROP AS "
-                           f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA")
+        for table in (TALLY, HOUSEHOLD_TALLY):
+            cursor.execute(f"CREATE TEMPORARY TABLE bench_new_{table.db_table} ON COMMIT DROP AS "
+                           f"SELECT {', '.join(table.columns)} FROM {table.db_table} WITH NO DATA")
 
     def _merge_tallies(self, cursor):
         """Add the new months' sums to the tallies, in the unique key's order."""
-        for table, columns, key, order in (
-            (self.tally_table, TALLY_COLUMNS, TALLY_KEY, TALLY_KEY),
-            (self.household_tally_table, HOUSEHOLD_TALLY_COLUMNS, HOUSEHOLD_TALLY_KEY,
-             ("year", "month", "household_id", "team_id", "village_id", "activity_id")),
-        ):
-            sums = [name for name in columns if name not in key]
-            names = ", ".join(columns)
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {names} FROM bench_new_{table} "
-                f"ORDER BY {', '.join(order)} "
-                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-                + ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in sums)
-            )
+        for table in (TALLY, HOUSEHOLD_TALLY):
+            cursor.execute(adding_sql(
+                table, f"SELECT {', '.join(table.columns)} FROM bench_new_{table.db_table} "
+                       f"ORDER BY {', '.join(table.key_columns)}"))
 
 
 def _copy(cursor, table, columns, chunks):

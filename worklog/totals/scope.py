@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from teams.models import Area, Organisation, Team, Village
 from worklog.models import HouseholdTally, OrgTally, Tally
-from worklog.tallies import AREA, ORG
+from worklog.tallies.keys import AREA, ORG
 
 SCOPE_KINDS = ("org", "team", "village", "area")
 SCOPE_MODELS = {"org": Organisation, "team": Team, "village": Village, "area": Area}
@@ -73,7 +73,7 @@ class Scope:
 
     @property
     def rollup(self):
-        """The tree an organisation or area scope rolls up along (worklog.tallies), else None."""
+        """The tree an organisation or area scope rolls up along (worklog.tallies.keys), else None."""
         return {"org": ORG, "area": AREA}.get(self.kind)
 
     def sum_rows(self):
@@ -84,14 +84,14 @@ class Scope:
             return OrgTally.objects.order_by()
         if self.rollup is None:
             return Tally.objects.filter(self.entry_filter()).order_by()
-        return self.rollup.sums.objects.filter(**{f"{self.rollup.via_path}__startswith": self.obj_path}).order_by()
+        return self.rollup.sums.objects.filter(**{f"{self.rollup.node_path}__startswith": self.obj_path}).order_by()
 
     def child_path_field(self, rows):
         """The path, for rows of `rows`' model, that a breakdown by child node groups on."""
         rollup = self.rollup
         if rows.model in (rollup.sums, rollup.reach):
-            return rollup.via_path
-        return f"{rollup.via_field}__{rollup.via_path}"
+            return rollup.node_path
+        return f"{rollup.via_field}__{rollup.node_path}"
 
     def own_household_rows(self):
         """HouseholdTally rows of the teams (organisation) or villages (area) right at the
