@@ -4,8 +4,10 @@ import datetime
 import uuid
 
 import pytest
+from django.db.models import ProtectedError
 from django.urls import reverse
 
+from teams.models import Household
 from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, IndicatorFactory
 from worklog import tallies
 from worklog.locking import lock_month
@@ -222,3 +224,23 @@ def test_the_reason_asked_for_a_reported_month_is_marked_required(client, world,
     field = field[:field.index("</textarea>")]
     assert "更正理由" in field and "选填" not in field
     assert " required" in field[field.index("<textarea"):]
+
+
+def test_a_household_in_the_reported_figures_cannot_be_deleted(client, world, reported):
+    """An accepted amendment takes the household off the entry, so no entry protects it
+    any more; the figures handed in for March still count it, and still do after an
+    attempt to delete it."""
+    entry, home = reported["entry"], reported["homes"][0]
+    client.force_login(world.member_a)
+    client.post(reverse("entry_edit", args=[entry.pk]), edit_data(
+        entry, reported["homes"][1:2], reason="记错了户"))
+    client.force_login(world.coordinator)
+    client.post(reverse("amendment_decide", args=[Amendment.objects.get().pk]), {"decision": "accept"})
+    assert not home.entries.exists()
+
+    with pytest.raises(ProtectedError):
+        home.delete()
+
+    scope = Scope("org", world.org)
+    assert totals(reported_year_totals(scope, 2017, load_indicators())) == {"people": 10, "households": 1}
+    assert Household.objects.filter(pk=home.pk).exists()

@@ -6,8 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from teams.models import Team
-from worklog.models.notebook import Entry
+from teams.models import Household, Team, Village
+from worklog.models.notebook import Activity, Entry
 from worklog.models.tallies import HouseholdTallyRow, TallyRow
 
 
@@ -58,16 +58,47 @@ class LockedTeamMonth(models.Model):
         ]
 
 
+def reported_of(model):
+    """What a reported row names stays while the row does: deleting it would change
+    figures already handed in. (A live tally's zero row may go with a household no entry
+    visits any more; a reported row names one an amendment has since unlinked.)"""
+    return models.ForeignKey(model, on_delete=models.PROTECT, related_name="+")
+
+
+def as_reported(row):
+    return _("%(team)s, %(year)s-%(month)02d, as reported") % {
+        "team": row.team, "year": row.year, "month": row.month}
+
+
 class ReportedTally(TallyRow):
     """A tally row as it stood when its month was locked ("as reported")."""
 
+    team = reported_of(Team)
+    village = reported_of(Village)
+    activity = reported_of(Activity)
     lock = models.ForeignKey(MonthLock, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("reported tally")
+        verbose_name_plural = _("reported tallies")
+
+    __str__ = as_reported
 
 
 class ReportedHouseholdTally(HouseholdTallyRow):
     """A household tally row as it stood when its month was locked."""
 
+    household = reported_of(Household)
+    team = reported_of(Team)
+    village = reported_of(Village)
+    activity = reported_of(Activity)
     lock = models.ForeignKey(MonthLock, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("reported household tally")
+        verbose_name_plural = _("reported household tallies")
+
+    __str__ = as_reported
 
 
 class Amendment(models.Model):
