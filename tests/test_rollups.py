@@ -152,3 +152,42 @@ def test_deleting_a_distinct_households_indicator_leaves_the_roll_ups_exact(
 
     assert totals(Scope("org", world.org)) == {"visits": 2, "reached": 2}
     assert tallies.differences() == []
+
+
+def test_saving_places_that_do_not_move_recounts_nothing(logged, django_capture_on_commit_callbacks):
+    """Renaming a team, village, organisation or area moves no figure: nothing may queue a
+    recount, which holds off the programme's posts while it runs."""
+    world, _visit, _training = logged
+    team, village = world.team_b, world.village_b
+    with django_capture_on_commit_callbacks() as queued:
+        for place in (team, village, team.organisation, village.area):
+            place.name = f"{place.name} (renamed)"
+            place.save()
+
+    assert queued == []
+
+
+def test_links_that_change_no_distinct_households_recount_nothing(logged, django_capture_on_commit_callbacks):
+    """Links of an indicator of another measure, made from the activity's side, and a link
+    made again change no households reached: nothing queued."""
+    from worklog.models import Indicator
+
+    _world, visit, training = logged
+    with django_capture_on_commit_callbacks() as queued:
+        training.indicators.add(Indicator.objects.get(code="visits"))
+        Indicator.objects.get(code="reached").activities.add(visit)
+        IndicatorFactory(code="trained", measure="households")  # no activities yet
+
+    assert queued == []
+
+
+def test_an_activity_joining_a_distinct_households_indicator_from_its_side_is_counted(
+        logged, django_capture_on_commit_callbacks):
+    from worklog.models import Indicator
+
+    world, _visit, training = logged
+    with django_capture_on_commit_callbacks(execute=True):
+        training.indicators.add(Indicator.objects.get(code="reached"))
+
+    assert totals(Scope("org", world.org)) == {"visits": 2, "reached": 3}
+    assert tallies.differences() == []

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from teams.models import CoordinatorScope, Household, Membership, Village
 from worklog import tallies
 from worklog.models import Entry
-from worklog.demo.seeding import exact_partition
+from worklog.demo.notebook import exact_partition
 from worklog.demo.targets import SeedError
 from worklog.totals import resolve_scope, totals_document
 

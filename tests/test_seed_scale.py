@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from teams.models import Household, Team
 from worklog import tallies
-from worklog.demo import scale
+from worklog.demo import scale, scale_writing
 from worklog.models import Entry
 from worklog.totals import resolve_scope, totals_document
 
@@ -114,7 +114,7 @@ def test_the_bulk_load_path_restores_indexes_and_stays_exact(seeded, monkeypatch
 
     TABLES = ["worklog_entry", "worklog_entry_households", "worklog_tally", "worklog_householdtally"]
     before = definitions()
-    monkeypatch.setattr(scale, "BULK_LOAD_MIN", 1)
+    monkeypatch.setattr(scale_writing, "BULK_LOAD_MIN", 1)
     call_command("seed", "--scale", "500", stdout=StringIO())
     assert scale_entries().count() == 500
     assert definitions() == before

@@ -29,8 +29,7 @@ from worklog.models import (
     ReportedTally,
     Tally,
 )
-
-SUM_FIELDS = ("entries", "participants", "sessions", "quantity", "funds", "household_visits")
+from worklog.tallies.keys import HOUSEHOLD_TALLY, TALLY
 
 
 class MonthLocked(Exception):
@@ -128,14 +127,10 @@ def lock_month(*, organisation, year, month, user):
     month_rows = {"year": year, "month": month, "team_id__in": newly}
     ReportedTally.objects.bulk_create(
         ReportedTally(lock=lock, **row)
-        for row in Tally.objects.filter(**month_rows).values(
-            "year", "month", "team_id", "village_id", "activity_id", *SUM_FIELDS
-        )
+        for row in Tally.objects.filter(**month_rows).values(*TALLY.columns)
     )
     ReportedHouseholdTally.objects.bulk_create(
         ReportedHouseholdTally(lock=lock, **row)
-        for row in HouseholdTally.objects.filter(visits__gt=0, **month_rows).values(
-            "year", "month", "household_id", "team_id", "village_id", "activity_id", "visits"
-        )
+        for row in HouseholdTally.objects.filter(visits__gt=0, **month_rows).values(*HOUSEHOLD_TALLY.columns)
     )
     return lock

@@ -1,20 +1,20 @@
 """Writing an entries file's new rows in bulk, inside the import's transaction: the
 entries and their household links (COPY on PostgreSQL, multi-row INSERTs elsewhere), the
-audit rows of both (INSERT … SELECT from the new rows) and the tallies (summed per key,
-then worklog.tallies). Households are few and are saved one by one through the model
-(worklog.imports.households).
+audit rows of both (INSERT … SELECT from the new rows) and the tallies (each entry's
+contribution summed per key, as worklog.tallies does it for every writer). Households are
+few and are saved one by one through the model (worklog.imports.households).
 """
 
 import io
 import uuid as uuid_module
-from collections import Counter
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from worklog.models import Entry
-from worklog.tallies import add_to_tallies as add_tally_rows
+from worklog.tallies.keys import EntrySnapshot
+from worklog.tallies.write import apply_entries
 
 BATCH_SIZE = 2000
 CHANGE_REASON = "import"
@@ -38,7 +38,7 @@ def _write_entries(rows, author):
     entry_ids = write(rows, author_id, now)
     if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         _audit(entry_ids, author_id, connection.ops.adapt_datetimefield_value(now))
-    add_to_tallies(rows)
+    apply_entries((_snapshot(row), +1) for row in rows)
 
 
 def _copy_entries(rows, author_id, now):
@@ -175,21 +175,10 @@ def _among(ids):
         yield f"IN ({', '.join(['%s'] * len(batch))})", batch
 
 
-def add_to_tallies(rows):
-    """Add new live entries to the tallies: their contributions summed per tally key and
-    per household key, then worklog.tallies writes them."""
-    sums, visits = {}, Counter()
-    for row in rows:
-        year, month = row.date.year, row.date.month
-        key = (year, month, row.team.pk, row.village.pk, row.activity.pk)
-        amounts = (1, row.participants, row.sessions, row.quantity, row.funds, len(row.households))
-        summed = sums.get(key)
-        if summed is None:
-            sums[key] = list(amounts)
-        else:
-            for index, amount in enumerate(amounts):
-                summed[index] += amount
-        for _number, household_id in row.households:
-            visits[(year, month, household_id, *key[2:])] += 1
-    add_tally_rows([[*key, *values] for key, values in sums.items()],
-                   [[*key, count] for key, count in visits.items()])
+def _snapshot(row):
+    """A new entry of the file as the tallies see it."""
+    return EntrySnapshot(
+        date=row.date, team_id=row.team.pk, village_id=row.village.pk, activity_id=row.activity.pk,
+        participants=row.participants, sessions=row.sessions, quantity=row.quantity, funds=row.funds,
+        household_ids=row.household_ids, live=True,
+    )

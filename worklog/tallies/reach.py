@@ -1,0 +1,87 @@
+"""Households reached: what household rows change in `OrgReach` and `AreaReach`, which
+count the distinct households reached at every node of the two trees and its ancestors.
+
+`reach_changes` is read before the household rows are written (it reads the households'
+rows as they stand) and written after them (worklog.tallies.write).
+"""
+
+from collections import Counter
+
+from teams.models import Household
+from worklog.models import HouseholdTally, Indicator, Measure
+from worklog.tallies.keys import HOUSEHOLD_TALLY, ROLLUPS, Reached, RollupKey
+
+
+def reach_activity_ids():
+    """The activities whose distinct households the roll-ups keep: those a
+    distinct-households indicator counts."""
+    through = Indicator.activities.through.objects
+    return set(through.filter(indicator__measure=Measure.HOUSEHOLDS).values_list("activity_id", flat=True))
+
+
+def ancestor_paths(path):
+    """"a/b/c/" -> ["a/", "a/b/", "a/b/c/"]."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
+
+
+def _chains(rollup, via_ids):
+    """{team or village id: [ids of its node and the node's ancestors]}."""
+    paths = dict(rollup.via.objects.filter(pk__in=via_ids).values_list("pk", rollup.node_path))
+    prefixes = {via: ancestor_paths(path) for via, path in paths.items()}
+    node_ids = dict(rollup.tree.objects.filter(
+        path__in={p for chain in prefixes.values() for p in chain}).values_list("path", "pk"))
+    return {via: [node_ids[p] for p in chain] for via, chain in prefixes.items()}
+
+
+def _lock_households(household_ids):
+    """Lock the households against a concurrent change of their reach till the transaction
+    ends (PostgreSQL). FOR NO KEY UPDATE keeps two such changes apart but lets other
+    transactions' foreign-key checks on the households through."""
+    list(Household.objects.select_for_update(no_key=True).filter(pk__in=household_ids).order_by("pk")
+         .values_list("pk", flat=True))
+
+
+def reach_changes(household_rows):
+    """What household rows ([(HouseholdKey, Visits)] in key order, amounts summed per key)
+    change in the households reached: {rollup: [(RollupKey, Reached)] in key order}, the
+    (year, month or 0, node, activity)s gaining (+1) or losing (-1) a distinct household.
+
+    Locks the households concerned and reads their household tallies as they stand."""
+    activity_ids = {key.activity_id for key, _visits in household_rows}
+    counted = reach_activity_ids() & activity_ids if activity_ids else set()
+    rows = [(key, visits) for key, visits in household_rows if key.activity_id in counted]
+    if not rows:
+        return {}
+    household_ids = sorted({key.household_id for key, _visits in rows})
+    _lock_households(household_ids)
+    stored = HOUSEHOLD_TALLY.read(HouseholdTally.objects.filter(
+        household_id__in=household_ids, year__in={key.year for key, _visits in rows},
+        activity_id__in=counted, visits__gt=0,
+    ))
+    before = Counter({key: sums.visits for key, sums in stored.items()})
+    after = before.copy()
+    for key, sums in rows:
+        after[key] += sums.visits
+    groups = {(key.year, key.household_id, key.activity_id) for key, _visits in rows}
+    changes = {}
+    for rollup in ROLLUPS:
+        chains = _chains(rollup, {getattr(key, rollup.via_column) for key in after})
+
+        def reached(state):
+            """(RollupKey, household) pairs of the households reached in `state`."""
+            pairs = set()
+            for key, visits in state.items():
+                if visits > 0 and (key.year, key.household_id, key.activity_id) in groups:
+                    for node_id in chains[getattr(key, rollup.via_column)]:
+                        for month in (key.month, 0):
+                            pairs.add((RollupKey(key.year, month, node_id, key.activity_id), key.household_id))
+            return pairs
+
+        was, now = reached(before), reached(after)
+        counts = Counter()
+        for pairs, sign in ((now - was, 1), (was - now, -1)):
+            for reach_key, _household in pairs:
+                counts[reach_key] += sign
+        changes[rollup] = [(key, Reached(n)) for key, n in sorted(counts.items()) if n]
+    return changes

@@ -1,0 +1,188 @@
+"""Totals read from the tallies: a scope's year (`year_totals`), the same broken down by
+month, team, village or child node (`grouped_totals`), this year beside last
+(`year_over_year`), any narrowed tallies (`tally_totals`) and the document of the API and
+`manage.py totals --json` (`totals_document`).
+
+A fixed number of queries whatever the number of teams, indicators or entries: each
+indicator is one filtered aggregate (`SUM(...) FILTER (WHERE activity_id IN ...)`) over
+the roll-up rows of the scope's node where they serve, else over `Tally`, and over
+`HouseholdTally` or the households-reached roll-ups for distinct households.
+"""
+
+from django.db.models import CharField, Count, F, Q, Sum, Value
+from django.db.models.functions import StrIndex, Substr
+
+from worklog.models import HouseholdTally, Measure, OrgReach, Tally
+from worklog.totals.indicators import TALLY_FIELDS, as_totals, load_indicators
+from worklog.totals.scope import year_range
+
+def year_totals(scope, year, indicators=None):
+    """Every indicator's total for the scope and year, in indicator order, from the tallies."""
+    if indicators is None:
+        indicators = load_indicators()
+    grouped = grouped_totals(scope, year, indicators)
+    return grouped.get(None) or as_totals(indicators, {})
+
+
+def _tally_aggregates(indicators, reach=()):
+    """Each indicator as a filtered aggregate: sums over `Tally` (or `OrgTally`), distinct
+    households over `HouseholdTally`, and for the indicators in `reach` the households
+    reached over `OrgReach`."""
+    sums, distinct, reached = {}, {}, {}
+    for ind in indicators:
+        ids = [activity.pk for activity in ind.activities.all()]
+        only_its = Q(activity_id__in=ids)
+        field = TALLY_FIELDS.get(ind.measure)
+        if field:
+            sums[f"i{ind.pk}"] = Sum(field, filter=only_its)
+        elif ind in reach:
+            reached[f"i{ind.pk}"] = Sum("households", filter=only_its)
+        elif ind.measure == Measure.HOUSEHOLDS:
+            distinct[f"i{ind.pk}"] = Count("household_id", distinct=True, filter=only_its)
+    return sums, distinct, reached
+
+
+def _reach_indicators(scope, indicators):
+    """The distinct-households indicators whose totals for the scope a roll-up keeps: for an
+    organisation or area, those counting one activity (households reached with several
+    activities are a union, which per-activity counts cannot give)."""
+    if scope.kind not in ("org", "area"):
+        return []
+    return [ind for ind in indicators
+            if ind.measure == Measure.HOUSEHOLDS and len(ind.activities.all()) == 1]
+
+
+def _counted_activity_ids(indicators, skip=()):
+    """The activities whose households the distinct-households indicators (but those in
+    `skip`) count."""
+    return {
+        activity.pk
+        for ind in indicators if ind.measure == Measure.HOUSEHOLDS and ind not in skip
+        for activity in ind.activities.all()
+    }
+
+
+def _household_rows(scope, indicators, skip=()):
+    """The scope's HouseholdTally rows that a distinct-households indicator can count:
+    restricted to those activities up front, not only inside each FILTER (at 10 M entries
+    this is the difference between reading every household row of the year and a few)."""
+    return HouseholdTally.objects.filter(
+        scope.entry_filter(), visits__gt=0, activity_id__in=_counted_activity_ids(indicators, skip)
+    ).order_by()
+
+
+def grouped_totals(scope, year, indicators, by=None):
+    """Indicator totals from the tallies, per value of `by` ("month", "team_id",
+    "village_id", or "child": the path of the organisation's or area's child subtree) or
+    overall (key None): {key: [IndicatorTotal, ...]}.
+
+    A few queries whatever the numbers of entries, teams or indicators: the sums over
+    `OrgTally` where the scope and `by` allow, else `Tally`; the distinct households over
+    `OrgReach` where it keeps them, else `HouseholdTally`; each indicator a filtered
+    aggregate in them.
+    """
+    year_range(year)
+    by_team = by in ("team_id", "village_id")
+    reach = [] if by_team else _reach_indicators(scope, indicators)
+    sums, distinct, reached = _tally_aggregates(indicators, reach)
+    sum_rows = Tally.objects.filter(scope.entry_filter()).order_by() if by_team else scope.sum_rows()
+    household_rows = _household_rows(scope, indicators, skip=reach)
+    own = scope.own_household_rows() if by == "child" and reached else None
+    if own is not None:
+        # The teams or villages right at the node are no child node: not in the roll-up.
+        household_rows = household_rows | own.filter(activity_id__in=_counted_activity_ids(reach), visits__gt=0)
+        distinct.update(_tally_aggregates(reach)[1])
+    results = {}
+    for rows, aggregates in ((sum_rows, sums), (household_rows, distinct),
+                             (_reach_rows(scope, by), reached)):
+        if not aggregates:
+            continue
+        rows = rows.filter(year=year)
+        if by is None:
+            results.setdefault(None, {}).update(rows.aggregate(**aggregates))
+            continue
+        if by == "child":
+            rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
+        for row in rows.values(by).annotate(**aggregates):
+            values = results.setdefault(row[by], {})
+            values.update({key: value for key, value in row.items() if value is not None or key not in values})
+    return {key: as_totals(indicators, values) for key, values in results.items()}
+
+
+def _reach_rows(scope, by=None):
+    """Households-reached rows of an organisation or area scope: its own for the year,
+    month by month, or its children's for a breakdown."""
+    if scope.rollup is None:
+        return OrgReach.objects.none()
+    rows, node = scope.rollup.reach.objects.order_by(), scope.rollup.node_field
+    if by == "child":
+        return rows.filter(month=0, **{f"{node}__parent": scope.obj})
+    if by == "month":
+        return rows.filter(month__gt=0, **{node: scope.obj})
+    return rows.filter(month=0, **{node: scope.obj})
+
+
+def child_path(scope, field):
+    """For an organisation or area scope: an expression giving, from a row's `field` (a
+    path), the path of the scope's child subtree it falls in (the scope's own path for rows
+    right at it)."""
+    start = len(scope.obj.path)
+    rest = Substr(F(field), start + 1)
+    return Substr(F(field), 1, Value(start) + StrIndex(rest, Value("/")), output_field=CharField())
+
+
+def tally_totals(tallies, household_tallies, indicators):
+    """Indicator totals over querysets of `Tally` and `HouseholdTally` rows already narrowed
+    (to a user's teams, a year, activities): two queries."""
+    sums, distinct, _reached = _tally_aggregates(indicators)
+    values = tallies.order_by().aggregate(**sums) if sums else {}
+    if distinct:
+        rows = household_tallies.filter(visits__gt=0, activity_id__in=_counted_activity_ids(indicators)).order_by()
+        values.update(rows.aggregate(**distinct))
+    return as_totals(indicators, values)
+
+
+def year_over_year(scope, year, indicators):
+    """(this year's totals, last year's, {month: this year's totals}) for a dashboard.
+
+    Three queries: the two years' tallies per month (year totals add the months up), then
+    distinct households per year and per month, which do not add up.
+    """
+    year_range(year)
+    reach = _reach_indicators(scope, indicators)
+    sums, distinct, reached = _tally_aggregates(indicators, reach)
+    years = {year - 1: {}, year: {}}
+    months = {}
+    if sums:
+        rows = scope.sum_rows().filter(year__in=list(years))
+        for row in rows.values("year", "month").annotate(**sums):
+            if row["year"] == year:
+                months[row["month"]] = row
+            totals = years[row["year"]]
+            for key in sums:
+                totals[key] = (totals.get(key) or 0) + (row[key] or 0)
+    for aggregates, year_rows, month_rows in (
+        (distinct, _household_rows(scope, indicators, skip=reach), None),
+        (reached, _reach_rows(scope), _reach_rows(scope, "month")),
+    ):
+        if not aggregates:
+            continue
+        for row in year_rows.filter(year__in=list(years)).values("year").annotate(**aggregates):
+            years[row["year"]].update(row)
+        month_rows = year_rows if month_rows is None else month_rows
+        for row in month_rows.filter(year=year).values("month").annotate(**aggregates):
+            months.setdefault(row["month"], {}).update(row)
+    return (
+        as_totals(indicators, years[year]),
+        as_totals(indicators, years[year - 1]),
+        {month: as_totals(indicators, values) for month, values in months.items()},
+    )
+
+
+def totals_document(scope, year):
+    """The JSON-ready document of `manage.py totals --json` and `/api/totals` (DESIGN §6)."""
+    return {
+        "year": year,
+        "scope": scope.as_dict(),
+        "indicators": [total.as_dict() for total in year_totals(scope, year)],
+    }
