@@ -1,10 +1,12 @@
-"""Structure changes racing entry writers on PostgreSQL (issue 12, point 3).
+"""Changes of structure racing entry writers (issue 12, point 3), and their recounts.
 
-A village moving area, an organisation moving under another parent, a distinct-households
-indicator added or deleted, each while an entry is being written. Every race is forced:
-the writer stops at a point of the tallies code (a patched function waits on an Event)
-while the structure changes; the change then runs to its end, or until it waits for the
-writer's locks, and the writer goes on. The roll-ups must equal a recount afterwards.
+On PostgreSQL, with threads: a village moving area, an organisation moving under another
+parent, a distinct-households indicator added or deleted, each while an entry is being
+written. Every race is forced: the writer stops at a point of the tallies code (a patched
+function waits on an Event) while the structure changes; the change then runs to its end,
+or until it waits for the writer's locks, and the writer goes on. The roll-ups must equal
+a recount afterwards. On both databases: a move is recounted in its own transaction, and
+a recount that fails is logged and never left unreported.
 """
 
 import datetime
@@ -15,8 +17,8 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -30,33 +32,27 @@ from tests.factories import (
     World,
 )
 from worklog import tallies
+from teams.models import Team
 from worklog.models import Indicator
+from worklog.tallies.keys import HOUSEHOLD_TALLY
 from worklog.services import entry_create
 from worklog.totals import Scope, year_totals
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="concurrency is tested on PostgreSQL"
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
+threaded = pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency is tested on PostgreSQL")
 
 # Where a writer or a recount is stopped: functions of the tallies code, by name.
-HOUSEHOLD_TALLY_INSERT = "worklog.tallies._upsert"  # stops when it writes HouseholdTally
-CHAIN_READ = "worklog.tallies.ancestor_paths"  # between reading a team's path and its nodes'
-REACH_RECOUNT = "worklog.tallies._reach_select"  # a recount of households reached, locks held
-
-NOT_YET_FIXED = "issue 12 point 3: structure changes and writers do not serialise yet"
+HOUSEHOLD_TALLY_INSERT = "worklog.tallies.write.add_rows"  # stops when it writes HouseholdTally
+CHAIN_READ = "worklog.tallies.reach.read_chains"  # a writer reads the chains of its households' teams
+REACH_RECOUNT = "worklog.tallies.rollups.reach_select"  # a recount of households reached, locks held
 
 # A bound on every wait, so that a lost wake-up fails the test instead of hanging it.
 PATIENCE = 60
 YEAR = 2017
 
 
-def household_tally_insert(_cursor, model, *args):
-    from worklog.models import HouseholdTally
-
-    return model is HouseholdTally
+def household_tally_insert(_cursor, table, _rows):
+    return table is HOUSEHOLD_TALLY
 
 
 class Worker(threading.Thread):
@@ -164,7 +160,7 @@ def write_visit(world, activity, households, team=None):
     )
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET_FIXED)
+@threaded
 def test_a_village_moving_area_while_an_entry_is_written_takes_its_households_along(
         programme, monkeypatch):
     world, visit, _training, homes = programme
@@ -182,7 +178,7 @@ def test_a_village_moving_area_while_an_entry_is_written_takes_its_households_al
     assert tallies.differences() == []
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET_FIXED)
+@threaded
 def test_an_organisation_moving_while_an_entry_is_written_takes_its_households_along(
         programme, monkeypatch):
     world, visit, _training, homes = programme
@@ -199,7 +195,7 @@ def test_an_organisation_moving_while_an_entry_is_written_takes_its_households_a
     assert tallies.differences() == []
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET_FIXED)
+@threaded
 def test_a_new_distinct_households_indicator_counts_an_entry_written_meanwhile(
         programme, monkeypatch):
     world, _visit, training, homes = programme
@@ -214,7 +210,7 @@ def test_a_new_distinct_households_indicator_counts_an_entry_written_meanwhile(
     assert tallies.differences() == []
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET_FIXED)
+@threaded
 def test_a_post_while_its_organisation_moves_is_saved(programme, monkeypatch):
     """The post reads its team's organisation and then that organisation's ancestors; the
     organisation moves under another parent in between. The post is saved (not a 500)."""
@@ -236,7 +232,7 @@ def test_a_post_while_its_organisation_moves_is_saved(programme, monkeypatch):
     assert tallies.differences() == []
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET_FIXED)
+@threaded
 def test_deleting_a_distinct_households_indicator_in_the_admin_while_an_entry_is_written(
         programme, monkeypatch, django_user_model):
     world, visit, _training, homes = programme
@@ -255,7 +251,7 @@ def test_deleting_a_distinct_households_indicator_in_the_admin_while_an_entry_is
     assert tallies.differences() == []
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET_FIXED)
+@threaded
 def test_a_team_moving_between_regiments_does_not_hold_up_a_post_of_another_organisation(
         programme, monkeypatch):
     """team_b moves from one regiment of the division to another; while the move's
@@ -283,3 +279,50 @@ def test_a_team_moving_between_regiments_does_not_hold_up_a_post_of_another_orga
     assert totals(Scope("org", regiment_2))["reached"] == 2
     assert totals(Scope("org", world.org))["reached"] == 3
     assert tallies.differences() == []
+
+
+def test_a_move_is_recounted_in_its_own_transaction(programme):
+    world, _visit, _training, _homes = programme
+
+    with transaction.atomic():
+        world.team_b.organisation = world.other_org
+        world.team_b.save()
+        moved_before_commit = totals(Scope("org", world.other_org))["reached"]
+
+    assert moved_before_commit == 2
+    assert tallies.differences() == []
+
+
+def fail_to_recount(*args, **kwargs):
+    raise DatabaseError("server closed the connection unexpectedly")
+
+
+def test_a_failed_recount_is_logged_and_its_move_undone(programme, monkeypatch, caplog):
+    """As in the admin, which saves a team in a transaction."""
+    world, _visit, _training, _homes = programme
+    regiment = world.team_b.organisation
+    monkeypatch.setattr("worklog.tallies.receivers.recount_rollup_sums", fail_to_recount)
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        world.team_b.organisation = world.other_org
+        world.team_b.save()
+
+    assert Team.objects.get(pk=world.team_b.pk).organisation == regiment
+    [record] = [r for r in caplog.records if r.name == "worklog.tallies.receivers"]
+    assert record.exc_info and f"team {world.team_b.pk} moved" in record.getMessage()
+    assert tallies.differences() == []
+
+
+def test_a_recount_failing_after_a_move_saved_outside_a_transaction_is_reported_by_verify(
+        programme, monkeypatch, caplog):
+    world, _visit, _training, _homes = programme
+    monkeypatch.setattr("worklog.tallies.receivers.recount_rollup_sums", fail_to_recount)
+
+    world.team_b.organisation = world.other_org
+    with pytest.raises(DatabaseError):
+        world.team_b.save()
+
+    assert Team.objects.get(pk=world.team_b.pk).organisation == world.other_org
+    assert any(r.exc_info for r in caplog.records if r.name == "worklog.tallies.receivers")
+    with pytest.raises(CommandError, match="difference"):
+        call_command("totals", "--verify")
