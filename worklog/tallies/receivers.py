@@ -30,19 +30,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Recount:
-    """What a change of structure moves: the roll-up rows it recounts once saved, which it
-    holds against writers from before it is saved (with the nodes whose paths it rewrites)."""
+    """What a change of structure moves: the roll-up rows it recounts once saved, whose
+    writers it holds off from before it is saved (with those under a moving node)."""
 
     rollup: object = None
-    via_id: int = None  # the moving team or village
     sums_nodes: frozenset = frozenset()  # whose sums change: the moving team's or village's nodes
     reach_nodes: frozenset = frozenset()  # whose households reached change
     activity_ids: frozenset = frozenset()  # counted by a distinct-households indicator or not now
-    moving: frozenset = frozenset()  # a moving node and its subtree
+    moving: frozenset = frozenset()  # a moving node: what hangs under it counts elsewhere
 
     def hold(self):
-        hold_for_change(self.rollup, via_ids=[self.via_id] if self.via_id else (),
-                        node_ids=self.sums_nodes | self.reach_nodes | self.moving, activity_ids=self.activity_ids)
+        hold_for_change(self.rollup, node_ids=self.sums_nodes | self.reach_nodes | self.moving,
+                        activity_ids=self.activity_ids)
 
     def run(self):
         if self.sums_nodes:
@@ -101,16 +100,19 @@ def _via_move(instance):
 
 def _via_recount(instance):
     rollup, before, now = _via_move(instance)
-    return Recount(rollup, via_id=instance.pk, sums_nodes=frozenset({before, now}),
+    return Recount(rollup, sums_nodes=frozenset({before, now}),
                    reach_nodes=frozenset(chain_ids(rollup, before) ^ chain_ids(rollup, now)))
 
 
 def team_or_village_saving(sender, instance, **kwargs):
     """Before a team or village is saved: remember the organisation or area it hangs from,
-    and hold its move."""
+    and hold its move; a new one waits for a change of structure under way (its writers
+    would be held by none)."""
     stored = _stored(instance, _rollup_via(instance).node_column)
     instance._node_before = stored and stored[0]
-    if _via_move(instance):
+    if instance.pk is None:
+        take_turn()
+    elif _via_move(instance):
         _hold(lambda: _via_recount(instance))
 
 
@@ -123,24 +125,21 @@ def team_or_village_saved(sender, instance, created, **kwargs):
                  lambda: _via_recount(instance))
 
 
-def _node_recount(node, moving=()):
+def _node_recount(node):
     """A node's move from its parent to its new one: the households reached change on the
     nodes on one of the two parents' chains only. (Sums are kept per node and read by path:
     they need nothing.)"""
     rollup = _rollup_of_tree(node)
     chains = [chain_ids(rollup, parent) if parent else set() for parent in (node._parent_before, node.parent_id)]
-    return Recount(rollup, reach_nodes=frozenset(chains[0] ^ chains[1]), moving=frozenset(moving))
+    return Recount(rollup, reach_nodes=frozenset(chains[0] ^ chains[1]), moving=frozenset({node.pk}))
 
 
 def node_saving(sender, instance, **kwargs):
-    """Before an organisation or area is saved: remember its parent; if its path changes
-    (a move, a new slug), hold it and its subtree, whose paths the save rewrites, and what
-    its move changes. (TreeNode.save sets the new path before this.)"""
-    stored = _stored(instance, "parent_id", "path")
+    """Before an organisation or area is saved: remember its parent, and hold its move."""
+    stored = _stored(instance, "parent_id")
     instance._parent_before = stored and stored[0]
-    if stored and stored[1] != instance.path:
-        subtree = type(instance).objects.filter(path__startswith=stored[1]).values_list("pk", flat=True)
-        _hold(lambda: _node_recount(instance, moving=subtree))
+    if stored and instance._parent_before != instance.parent_id:
+        _hold(lambda: _node_recount(instance))
 
 
 def node_saved(sender, instance, created, **kwargs):

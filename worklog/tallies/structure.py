@@ -1,25 +1,26 @@
 """Entry writers and changes of structure kept apart, on PostgreSQL (SQLite runs one writer
 at a time anyway).
 
-What an entry adds to the roll-ups depends on the structure: the nodes on its team's and
-its village's chains (each one's node and that node's ancestors) and whether a
-distinct-households indicator counts its activity. A change of structure (a team or
-village moving, a node moving under another parent, an indicator counting other
-activities) recounts the roll-up rows of the nodes or activities whose figures it moves
-(worklog.tallies.receivers). So:
+What an entry adds to the roll-ups depends on the structure: the node its team or village
+hangs from, that node's ancestors, and whether a distinct-households indicator counts its
+activity. A change of structure (a team or village moving, a node moving under another
+parent, an indicator counting other activities) recounts the roll-up rows of the nodes or
+activities whose figures it moves (worklog.tallies.receivers). So:
 
-- a writer holds the nodes on its chains and its activities (FOR KEY SHARE) before it
-  reads anything else of them, then reads its chains again and holds any node a move
-  committed meanwhile put on them (`hold_for_writing`);
-- a change takes its turn, then holds what it moves and recounts (FOR UPDATE) before it
-  changes anything, and recounts in the same transaction (`hold_for_change`).
+- a writer holds its teams, villages and activities in share, in one statement before it
+  reads anything of the structure (`hold_for_writing`);
+- a change takes its turn and, before it changes anything, holds every team or village
+  under the nodes whose rows it recounts, or the activities it recounts
+  (`hold_for_change`); it recounts in the same transaction.
 
-Each waits for the other, so an entry is counted under the structure it commits with.
-Nothing else waits: writers hold in share, and a change holds only the nodes whose rows it
-recounts. Changes take turns (a transaction-level advisory lock) because two recounts of
-overlapping rows would collide. Rows are held in one order by all — the teams (the month
-locks' share lock, worklog.locking) or the moving team or village, organisations, areas,
-activities, each by id — so no two transactions wait for each other in a circle.
+Each waits for the other, so an entry is counted under the structure it commits with: the
+team or village of a writer whose figures a change moves hangs under a node the change
+recounts. Nothing else waits: writers hold in share, a change only what hangs under the
+nodes it recounts (FOR NO KEY UPDATE, as its save does, so that foreign-key checks go on).
+Changes take turns (a transaction-level advisory lock), as two recounts of overlapping rows
+would collide; a new team or village takes the turn too, so that none is put under a node
+while it is recounted. Every transaction holds each table's rows in id order, so no two
+wait for each other in a circle.
 
 Chains are read by parent, in one statement: a moving node's descendants have their paths
 rewritten after it is saved, and two statements could see two different trees.
@@ -42,28 +43,28 @@ def _listed(count):
     return f"({', '.join(['%s'] * count)})"
 
 
-def _chain_cte(rollup, name, count):
-    """A recursive query `name (via_id, node_id)`: for each of `count` teams or villages
-    (parameters), its node and every ancestor of that node."""
-    tree = rollup.tree._meta.db_table
-    return (
-        f"{name} (via_id, node_id) AS ("
-        f"SELECT id, {rollup.node_column} FROM {rollup.via_table} WHERE id IN {_listed(count)} "
-        f"UNION SELECT {name}.via_id, node.parent_id FROM {name} JOIN {tree} node ON node.id = {name}.node_id "
-        f"WHERE node.parent_id IS NOT NULL)"
-    )
+def _hold_sql(model, mode, where):
+    """Hold the rows of `model` that `where` selects, in id order."""
+    return f"SELECT id FROM {model._meta.db_table} WHERE {where} ORDER BY id FOR {mode}"
 
 
 def read_chains(rollup, via_ids):
     """{team or village id: {ids of its node and of the node's ancestors}}."""
     via_ids = sorted(via_ids)
     chains = defaultdict(set)
-    if via_ids:
-        with connection.cursor() as cursor:
-            cursor.execute(f"WITH RECURSIVE {_chain_cte(rollup, 'chain', len(via_ids))} "
-                           f"SELECT via_id, node_id FROM chain", via_ids)
-            for via_id, node_id in cursor.fetchall():
-                chains[via_id].add(node_id)
+    if not via_ids:
+        return chains
+    tree = rollup.tree._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE chain (via_id, node_id) AS ("
+            f"SELECT id, {rollup.node_column} FROM {rollup.via_table} WHERE id IN {_listed(len(via_ids))} "
+            f"UNION SELECT chain.via_id, node.parent_id FROM chain JOIN {tree} node ON node.id = chain.node_id "
+            f"WHERE node.parent_id IS NOT NULL) SELECT via_id, node_id FROM chain",
+            via_ids,
+        )
+        for via_id, node_id in cursor.fetchall():
+            chains[via_id].add(node_id)
     return chains
 
 
@@ -80,54 +81,20 @@ def chain_ids(rollup, *node_ids):
         return {node_id for (node_id,) in cursor.fetchall()}
 
 
-def _hold_sql(model, mode, ids_sql):
-    """Hold the rows of `model` whose ids `ids_sql` (a subquery or list) gives, by id."""
-    return f"SELECT id FROM {model._meta.db_table} WHERE id IN {ids_sql} ORDER BY id FOR {mode}"
-
-
 def hold_for_writing(keys):
-    """Hold, for a writer of the tallies, the nodes on the chains of these tally keys' teams
-    and villages and the keys' activities, till the transaction ends. Two statements: the
-    first holds what it reads; the second reads the chains again, as they stand once held
-    (a move committed while the first waited shows there), and whatever it names that is
-    not held yet is held in turn."""
+    """Hold, for a writer of the tallies, the teams, villages and activities of these tally
+    keys in share, till the transaction ends."""
     if connection.vendor != "postgresql" or not keys:
         return
-    vias = [sorted({getattr(key, rollup.via_column) for key in keys}) for rollup in ROLLUPS]
-    activity_ids = sorted({key.activity_id for key in keys})
-    chains = ", ".join(_chain_cte(rollup, f"chain{index}", len(vias[index])) for index, rollup in enumerate(ROLLUPS))
-    chain_params = [via_id for ids in vias for via_id in ids]
-    held_nodes = [
-        f"held{index} AS ({_hold_sql(rollup.tree, 'KEY SHARE', f'(SELECT node_id FROM chain{index})')})"
-        for index, rollup in enumerate(ROLLUPS)
-    ]
-    held_activities = f"held_activities AS ({_hold_sql(Activity, 'KEY SHARE', _listed(len(activity_ids)))})"
-    held = defaultdict(set)
+    held = [(rollup.via, {getattr(key, rollup.via_column) for key in keys}) for rollup in ROLLUPS]
+    held.append((Activity, {key.activity_id for key in keys}))
+    holds = ", ".join(f"held{index} AS ({_hold_sql(model, 'SHARE', 'id IN ' + _listed(len(ids)))})"
+                      for index, (model, ids) in enumerate(held))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH RECURSIVE {chains}, {', '.join(held_nodes)}, {held_activities} "
-            + " UNION ALL ".join([f"SELECT {index}, id FROM held{index}" for index in range(len(ROLLUPS))]
-                                 + ["SELECT -1, id FROM held_activities"]),
-            chain_params + activity_ids,
+            f"WITH {holds} " + " UNION ALL ".join(f"SELECT id FROM held{index}" for index in range(len(held))),
+            [id_ for _model, ids in held for id_ in sorted(ids)],
         )
-        for index, node_id in cursor.fetchall():
-            held[index].add(node_id)
-        while True:
-            cursor.execute(
-                f"WITH RECURSIVE {chains} "
-                + " UNION ALL ".join(f"SELECT {index}, node_id FROM chain{index}" for index in range(len(ROLLUPS))),
-                chain_params,
-            )
-            missing = defaultdict(set)
-            for index, node_id in cursor.fetchall():
-                if node_id not in held[index]:
-                    missing[index].add(node_id)
-            if not missing:
-                return
-            for index, node_ids in sorted(missing.items()):
-                cursor.execute(_hold_sql(ROLLUPS[index].tree, "KEY SHARE", _listed(len(node_ids))),
-                               sorted(node_ids))
-                held[index] |= node_ids
 
 
 def take_turn():
@@ -138,17 +105,22 @@ def take_turn():
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TURN])
 
 
-def hold_for_change(rollup=None, *, via_ids=(), node_ids=(), activity_ids=()):
+def hold_for_change(rollup=None, *, node_ids=(), activity_ids=()):
     """Hold, for a change of structure that has taken its turn, what it moves till the
-    transaction ends: its team or village (FOR NO KEY UPDATE, as its save does: foreign-key
-    checks go on), nodes of `rollup`'s tree and activities (FOR UPDATE). Outside a
-    transaction (a save in autocommit) nothing can be held: the recount holds it all in a
-    transaction of its own."""
+    transaction ends: every team or village under these nodes of `rollup`'s tree, and
+    these activities. Outside a transaction (a save in autocommit) nothing can be held:
+    the recount holds it all in a transaction of its own."""
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        for model, ids, mode in ((rollup and rollup.via, via_ids, "NO KEY UPDATE"),
-                                 (rollup and rollup.tree, node_ids, "UPDATE"),
-                                 (Activity, activity_ids, "UPDATE")):
-            if ids:
-                cursor.execute(_hold_sql(model, mode, _listed(len(ids))), sorted(ids))
+        if node_ids:
+            tree = rollup.tree._meta.db_table
+            cursor.execute(
+                f"WITH RECURSIVE below (id) AS (SELECT id FROM {tree} WHERE id IN {_listed(len(node_ids))} "
+                f"UNION SELECT node.id FROM {tree} node JOIN below ON node.parent_id = below.id) "
+                + _hold_sql(rollup.via, "NO KEY UPDATE", f"{rollup.node_column} IN (SELECT id FROM below)"),
+                sorted(node_ids),
+            )
+        if activity_ids:
+            cursor.execute(_hold_sql(Activity, "NO KEY UPDATE", f"id IN {_listed(len(activity_ids))}"),
+                           sorted(activity_ids))
