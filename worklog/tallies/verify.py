@@ -166,7 +166,7 @@ def rebuild():
     Tally.objects.all().delete()
     HouseholdTally.objects.all().delete()
     team_ids = sorted(Team.objects.values_list("pk", flat=True))
-    made = [0, 0]
+    made_tallies = made_households = 0
     for start in range(0, len(team_ids), VERIFY_TEAMS_AT_ONCE):
         tallies, households = recount(Entry.objects.filter(team_id__in=team_ids[start:start + VERIFY_TEAMS_AT_ONCE]))
         Tally.objects.bulk_create(
@@ -177,6 +177,6 @@ def rebuild():
             (HouseholdTally(**key._asdict(), visits=visits) for key, visits in households.items()),
             batch_size=5000,
         )
-        made[0], made[1] = made[0] + len(tallies), made[1] + len(households)
+        made_tallies, made_households = made_tallies + len(tallies), made_households + len(households)
     recount_rollups()
-    return tuple(made)
+    return made_tallies, made_households
