@@ -5,9 +5,10 @@ The rooms: `keys` (the key and sums of every tally table, the two trees of the r
 and what one entry contributes), `write` (adding contributions to the tallies, the one
 "add to the row" upsert), `reach` (what a change does to the households reached),
 `rollups` (recounting the roll-ups from the tallies), `verify` (the recount from the
-entries, `totals --verify` and `--rebuild`) and `receivers` (recounts after a team,
-village, tree node or indicator changed, connected in worklog.apps). Callers that need
-the tables' keys and sums import them from `keys`.
+entries, `totals --verify` and `--rebuild`), `receivers` (recounts after a team, village,
+tree node or indicator changed, connected in worklog.apps) and `structure` (writers and
+those changes kept apart). Callers that need the tables' keys and sums import them from
+`keys`.
 """
 
 from worklog.tallies.keys import AREA, ORG, ROLLUPS, EntrySnapshot

@@ -2,7 +2,8 @@
 count the distinct households reached at every node of the two trees and its ancestors.
 
 `reach_changes` is read before the household rows are written (it reads the households'
-rows as they stand) and written after them (worklog.tallies.write).
+rows as they stand) and written after them (worklog.tallies.write), by a writer that holds
+the structure it reads (worklog.tallies.structure).
 """
 
 from collections import Counter
@@ -10,6 +11,7 @@ from collections import Counter
 from teams.models import Household
 from worklog.models import HouseholdTally, Indicator, Measure
 from worklog.tallies.keys import HOUSEHOLD_TALLY, ROLLUPS, Reached, RollupKey
+from worklog.tallies.structure import read_chains
 
 
 def reach_activity_ids():
@@ -17,21 +19,6 @@ def reach_activity_ids():
     distinct-households indicator counts."""
     through = Indicator.activities.through.objects
     return set(through.filter(indicator__measure=Measure.HOUSEHOLDS).values_list("activity_id", flat=True))
-
-
-def ancestor_paths(path):
-    """"a/b/c/" -> ["a/", "a/b/", "a/b/c/"]."""
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
-
-
-def _chains(rollup, via_ids):
-    """{team or village id: [ids of its node and the node's ancestors]}."""
-    paths = dict(rollup.via.objects.filter(pk__in=via_ids).values_list("pk", rollup.node_path))
-    prefixes = {via: ancestor_paths(path) for via, path in paths.items()}
-    node_ids = dict(rollup.tree.objects.filter(
-        path__in={p for chain in prefixes.values() for p in chain}).values_list("path", "pk"))
-    return {via: [node_ids[p] for p in chain] for via, chain in prefixes.items()}
 
 
 def _lock_households(household_ids):
@@ -66,7 +53,7 @@ def reach_changes(household_rows):
     groups = {(key.year, key.household_id, key.activity_id) for key, _visits in rows}
     changes = {}
     for rollup in ROLLUPS:
-        chains = _chains(rollup, {getattr(key, rollup.via_column) for key in after})
+        chains = read_chains(rollup, {getattr(key, rollup.via_column) for key in after})
 
         def reached(state):
             """(RollupKey, household) pairs of the households reached in `state`."""

@@ -1,5 +1,6 @@
-"""Recounting the roll-ups from the tallies: after a bulk load, and for the nodes a team,
-village or tree node moved between (worklog.tallies.receivers).
+"""Recounting the roll-ups from the tallies: after a bulk load, and for the nodes or
+activities whose figures a change of structure moved (worklog.tallies.receivers, which
+holds them against writers meanwhile: worklog.tallies.structure).
 
 (The module is not called `recount`: that is the name of the entries' recount in
 worklog.tallies.verify, which the package exports.)
@@ -8,7 +9,7 @@ worklog.tallies.verify, which the package exports.)
 from django.db import connection, transaction
 
 from worklog.tallies.keys import HOUSEHOLD_TALLY, ROLLUPS, TALLY, TallySums
-from worklog.tallies.reach import ancestor_paths, reach_activity_ids
+from worklog.tallies.reach import reach_activity_ids
 
 
 def _where(condition):
@@ -30,18 +31,19 @@ def _sums_recount(rollup, condition=""):
 
 
 def _lock(cursor, model):
-    """On PostgreSQL, hold writers of a roll-up off while it is recounted: changes in
-    flight finish first, later ones wait and then add to the recounted rows."""
+    """On PostgreSQL, hold every writer of a roll-up off while all of it is recounted (after
+    a bulk load): changes in flight finish first, later ones wait and then add to the
+    recounted rows."""
     if connection.vendor == "postgresql":
         cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def recount_rollup_sums(rollup, node_ids=None):
     """Recompute a roll-up's sums from `Tally`, for some nodes (after a team or village
-    moved between them) or all."""
+    moved between them; the caller holds them) or all."""
     with transaction.atomic(), connection.cursor() as cursor:
-        _lock(cursor, rollup.sums)
         if node_ids is None:
+            _lock(cursor, rollup.sums)
             cursor.execute(f"DELETE FROM {rollup.sums_table.db_table}")
             cursor.execute(_sums_recount(rollup))
         else:
@@ -54,48 +56,59 @@ def reach_select(rollup, activity_ids, *, by_month, condition=""):
     """Households reached per (year, month or 0, node, activity), from `HouseholdTally`:
     the rows of the activities filtered first, then joined to every ancestor of their
     node; per month (`by_month`) or per year (month 0). The parameters: the activity ids,
-    then those of `condition` (which may name `ancestor`)."""
+    then those of `condition` (which may name `ancestry.ancestor_id`).
+
+    Ancestors by parent, not by path: a recount after a node moved runs before its
+    descendants' paths are rewritten (worklog.tallies.receivers)."""
     tree = rollup.tree._meta.db_table
     month, group = ("reached.month", "reached.month, ") if by_month else ("0", "")
     return f"""
-WITH reached AS MATERIALIZED (
+WITH RECURSIVE ancestry (node_id, ancestor_id) AS (
+    SELECT id, id FROM {tree}
+    UNION
+    SELECT ancestry.node_id, node.parent_id FROM ancestry JOIN {tree} node ON node.id = ancestry.ancestor_id
+    WHERE node.parent_id IS NOT NULL
+), reached AS MATERIALIZED (
     SELECT ht.year, ht.month, ht.household_id, ht.activity_id, via.{rollup.node_column} AS node_id
     FROM {HOUSEHOLD_TALLY.db_table} ht JOIN {rollup.via_table} via ON via.id = ht.{rollup.via_column}
     WHERE ht.visits > 0 AND ht.activity_id {_in(activity_ids)}
 )
-SELECT reached.year, {month}, ancestor.id, reached.activity_id, COUNT(DISTINCT reached.household_id)
+SELECT reached.year, {month}, ancestry.ancestor_id, reached.activity_id, COUNT(DISTINCT reached.household_id)
 FROM reached
-JOIN {tree} node ON node.id = reached.node_id
-JOIN {tree} ancestor ON substr(node.path, 1, length(ancestor.path)) = ancestor.path
-{_where(condition)}GROUP BY reached.year, {group}ancestor.id, reached.activity_id
+JOIN ancestry ON ancestry.node_id = reached.node_id
+{_where(condition)}GROUP BY reached.year, {group}ancestry.ancestor_id, reached.activity_id
 """
 
 
 def recount_reach(rollups=ROLLUPS, node_ids=None, activity_ids=None):
     """Recompute the households reached from `HouseholdTally` for some roll-ups, nodes and
-    activities, or all of them (locked against writers meanwhile on PostgreSQL)."""
-    every_activity = activity_ids is None
-    activity_ids = sorted(reach_activity_ids() if every_activity else activity_ids)
+    activities (the caller holds them), or all of them (every writer held off meanwhile
+    on PostgreSQL). The rows of activities no longer counted go."""
+    counted = reach_activity_ids()
+    everything = node_ids is None and activity_ids is None
     for rollup in rollups:
-        # Every activity's rows go when all are recounted: those no longer counted too.
-        stale = rollup.reach.objects.all() if every_activity else rollup.reach.objects.filter(
-            activity_id__in=activity_ids)
+        stale = rollup.reach.objects.all()
+        if activity_ids is not None:
+            stale = stale.filter(activity_id__in=activity_ids)
+        if node_ids is not None:
+            stale = stale.filter(**{f"{rollup.node_field}__in": node_ids})
+        recounted = sorted(counted if activity_ids is None else counted & set(activity_ids))
         with transaction.atomic(), connection.cursor() as cursor:
-            _lock(cursor, rollup.reach)
+            if everything:
+                _lock(cursor, rollup.reach)
+            stale.delete()
+            if not recounted or (node_ids is not None and not node_ids):
+                continue
             condition, params = "", []
             if node_ids is not None:
                 params = sorted(set(node_ids))
-                stale = stale.filter(**{f"{rollup.node_field}__in": params})
-                condition = f"ancestor.id {_in(params)}"
-            stale.delete()
-            if not activity_ids or (node_ids is not None and not params):
-                continue
+                condition = f"ancestry.ancestor_id {_in(params)}"
             table = rollup.reach_table
             for by_month in (True, False):
                 cursor.execute(
                     f"INSERT INTO {table.db_table} ({', '.join(table.columns)}) "
-                    + reach_select(rollup, activity_ids, by_month=by_month, condition=condition),
-                    [*activity_ids, *params],
+                    + reach_select(rollup, recounted, by_month=by_month, condition=condition),
+                    [*recounted, *params],
                 )
 
 
@@ -104,10 +117,3 @@ def recount_rollups():
     for rollup in ROLLUPS:
         recount_rollup_sums(rollup)
     recount_reach()
-
-
-def chain_ids(rollup, *node_ids):
-    """The ids of these nodes and of all their ancestors."""
-    paths = rollup.tree.objects.filter(pk__in=node_ids).values_list("path", flat=True)
-    prefixes = {prefix for path in paths for prefix in ancestor_paths(path)}
-    return list(rollup.tree.objects.filter(path__in=prefixes).values_list("pk", flat=True))

@@ -22,6 +22,7 @@ from worklog.tallies.keys import (
     in_key_order,
 )
 from worklog.tallies.reach import reach_changes
+from worklog.tallies.structure import hold_for_writing
 
 BATCH_SIZE = 20000  # rows per statement of a bulk upsert on PostgreSQL
 ROLLUP_ROWS_PER_STATEMENT = 500
@@ -97,10 +98,12 @@ def add_to_tallies(tallies, households):
     change them. (The scale seed writes its months' rows with `add_rows` or COPY and then
     recounts the roll-ups.)
 
-    The roll-ups go last: their rows are the ones many teams share, so they are locked for
-    the shortest time.
+    The structure the roll-ups follow is held first, against a change of it till the
+    transaction ends (worklog.tallies.structure). The roll-ups go last: their rows are the
+    ones many teams share, so they are locked for the shortest time.
     """
     tally_rows, household_rows = in_key_order(tallies), in_key_order(households)
+    hold_for_writing([key for key, _sums in tally_rows + household_rows])
     reached = reach_changes(household_rows)
     with connection.cursor() as cursor:
         add_rows(cursor, TALLY, tally_rows)
