@@ -8,6 +8,7 @@ from worklog.models import Entry, Measure
 from worklog.totals.indicators import ENTRY_MEASURES, as_totals, load_indicators
 from worklog.totals.scope import year_range
 
+
 def scope_entries(scope, year):
     """The live entries of a scope and year: the rows every total is a recount of."""
     start, end = year_range(year)

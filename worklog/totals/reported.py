@@ -13,6 +13,7 @@ from worklog.models import (
 )
 from worklog.totals.indicators import TALLY_FIELDS, as_totals
 
+
 def reported_year_totals(scope, year, indicators):
     """Totals "as reported": locked months as they stood at their lock, the others live.
 

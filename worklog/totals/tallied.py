@@ -16,6 +16,7 @@ from worklog.models import HouseholdTally, Measure, OrgReach, Tally
 from worklog.totals.indicators import TALLY_FIELDS, as_totals, load_indicators
 from worklog.totals.scope import year_range
 
+
 def year_totals(scope, year, indicators=None):
     """Every indicator's total for the scope and year, in indicator order, from the tallies."""
     if indicators is None:
