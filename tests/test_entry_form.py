@@ -1,5 +1,5 @@
-"""The entry form for fast capture (issue 13): "save and add another" keeps the date and the
-activity, "repeat" copies an entry on today's or its own date, households are offered in
+"""The entry form for fast capture (issue 13): "save and add another" keeps the date, the
+activity and the team, "repeat" copies an entry on today's or its own date, households are offered in
 the order people count them."""
 
 import datetime
@@ -61,6 +61,25 @@ class TestSaveAndAddAnother:
         client.post(reverse("entry_new"), entry_data(visit, homes[1:2], uuid=form["uuid"].value()))
 
         assert Entry.objects.count() == 2
+
+
+    def test_a_member_of_two_teams_keeps_the_team(self, client, world, visit, homes):
+        second = TeamFactory(organisation=world.org)
+        MembershipFactory(user=world.member_a, team=second)
+        client.force_login(world.member_a)
+        data = entry_data(visit, homes[:1], team=world.team_a.pk, next="add")
+
+        response = client.post(reverse("entry_new"), data)
+
+        assert client.get(response["Location"]).context["form"]["team"].value() == world.team_a.pk
+
+    def test_a_team_not_ones_own_is_not_chosen_by_a_link(self, client, world, visit):
+        MembershipFactory(user=world.member_a, team=TeamFactory(organisation=world.org))
+        client.force_login(world.member_a)
+
+        form = new_form(client, team=world.team_b.pk).context["form"]
+
+        assert form["team"].value() is None
 
 
 class TestDateOfANewForm:

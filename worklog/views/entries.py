@@ -130,6 +130,8 @@ def entry_new(request):
         activity_code = request.GET.get("activity")
         if activity_code:
             initial["activity"] = Activity.objects.filter(code=activity_code).first()
+        team_id = request.GET.get("team")
+        initial["team"] = next((team for team in teams if str(team.pk) == team_id), None)
         return _render_form(request, EntryForm(teams=teams, initial=initial))
 
     form = EntryForm(request.POST, teams=teams)
@@ -156,9 +158,11 @@ def entry_new(request):
         messages.info(request, _("This entry was already saved; nothing was added twice."))
     if request.POST.get("next") == "add":
         # The next visit is most often the same activity on the same day (back-filling
-        # yesterday's visits, say): both carry over.
-        query = urlencode({"activity": entry.activity.code, "date": entry.date.isoformat()})
-        return redirect(reverse("entry_new") + "?" + query)
+        # yesterday's visits, say), for the same team: they carry over.
+        query = {"activity": entry.activity.code, "date": entry.date.isoformat()}
+        if "team" in form.fields:
+            query["team"] = entry.team_id
+        return redirect(reverse("entry_new") + "?" + urlencode(query))
     return redirect("entry_detail", pk=entry.pk)
 
 

@@ -34,6 +34,9 @@
   }
   activity.addEventListener("change", showMeasures);
   showMeasures();
+  /* On Back the browser refills the fields it remembers, after this script has run: show
+     what they hold once the page is shown. */
+  window.addEventListener("pageshow", showMeasures);
 
   var select = form.querySelector("select[name=households]");
   var box = form.querySelector(".field-households");
@@ -125,4 +128,5 @@
     }
   });
   renderChosen();
+  window.addEventListener("pageshow", renderChosen);
 }());
