@@ -73,6 +73,8 @@ class NotebookTable(tables.Table):
     quantity = NumberColumn(verbose_name=_("quantity"), order_by=_sortable("quantity"))
     funds = NumberColumn(verbose_name=_("funds (yuan)"), order_by=_sortable("funds"))
     author = tables.Column(verbose_name=_("author"), order_by=_sortable("author__username"))
+    # excluded for those who cannot log entries
+    repeat = tables.Column(verbose_name="", orderable=False, empty_values=())
 
     class Meta:
         model = Entry
@@ -90,6 +92,7 @@ class NotebookTable(tables.Table):
         English).
         """
         shows_team = "team" in self.columns  # excluded when the user sees one team only
+        shows_repeat = "repeat" in self.columns
         rows = []
         for row in self.paginated_rows:
             entry = row.record
@@ -112,6 +115,8 @@ class NotebookTable(tables.Table):
             }
             if shows_team:
                 cells["team"] = entry.team.label
+            if shows_repeat:
+                cells["repeat"] = reverse("entry_copy", args=[entry.pk])
             rows.append(cells)
         return rows
 
