@@ -4,8 +4,9 @@ For each N (BENCH_SIZES, default 100,000, 1,000,000 and 10,000,000) on a databas
 own: migrate, seed the demo, time `manage.py seed --scale N` (seconds, peak memory), VACUUM,
 then through a real gunicorn on 127.0.0.1 time the organisation dashboard, /api/totals and
 a team's notebook page, and the naive one-query recount of the same year. At the largest N
-also: logging under load (bench/load.py), then `manage.py import_entries` of a generated
-CSV, each checked against a recount. Writes bench/results.json and bench/RESULTS.md.
+also: logging under load through the form and through the sync (bench/load.py), then
+`manage.py import_entries` of a generated CSV, each checked against a recount. Writes
+bench/results.json and bench/RESULTS.md.
 
 It cleans up after itself whatever happens (try/finally, SIGTERM and SIGINT included): its
 gunicorn, its database, its copy of the code. It touches no other database.
@@ -267,6 +268,8 @@ class Bench:
                 self.results["logging"] = self.logging_under_load(rate=self.s.load_rate)
                 self.results["logging_capacity"] = self.logging_under_load(
                     seconds=self.s.capacity_seconds)
+                # The phones' outboxes through /api/sync, at the same rate of entries.
+                self.results["sync"] = self.logging_under_load(rate=self.s.load_rate, way="sync")
                 self.results.update(self.import_step())
         finally:
             self.stop_server()
@@ -328,9 +331,10 @@ class Bench:
         found = dict(rows)
         return [found[slug] for slug in slugs]
 
-    def logging_under_load(self, rate=None, seconds=None):
-        """The members post through the form for `seconds`: at `rate` entries/s in all
-        (open loop), or back to back without it; then lost, duplicates and a recount."""
+    def logging_under_load(self, rate=None, seconds=None, way="form"):
+        """The members send entries for `seconds` (bench/load.py), through the form or in
+        batches through the sync (`way`): at `rate` entries/s in all (open loop), or back to
+        back without it; then lost, duplicates and a recount."""
         seconds = seconds or self.s.load_seconds
         members = [f"bench-m{n:04d}" for n in range(1, self.s.load_members + 1)]
         teams = [f"bench-t{n:04d}" for n in range(1, self.s.load_members + 1)]
@@ -340,22 +344,22 @@ class Bench:
             "GROUP BY t.slug", [teams])
         households = dict(rows)
         activities = self.sql(
-            "SELECT id, uses_households, uses_participants, uses_sessions, uses_quantity, "
+            "SELECT id, code, uses_households, uses_participants, uses_sessions, uses_quantity, "
             "uses_funds FROM worklog_activity WHERE is_active ORDER BY id")
         names = ("households", "participants", "sessions", "quantity", "funds")
         today = datetime.now(UTC).date()  # never ahead of Asia/Shanghai's date
         plan = {
             "port": self.port, "password": self.password, "seconds": seconds, "rate": rate,
-            "resend_share": 0.05,
+            "way": way, "resend_share": 0.05,
             "members": [{"username": m, "households": households[t]} for m, t in zip(members, teams)],
-            "activities": [{"pk": pk, "uses": [n for n, on in zip(names, flags) if on]}
-                           for pk, *flags in activities],
+            "activities": [{"pk": pk, "code": code, "uses": [n for n, on in zip(names, flags) if on]}
+                           for pk, code, *flags in activities],
             "dates": [str(today - timedelta(days=n)) for n in range(28)],
         }
         plan_file, out_file = self.s.tmp / "load-plan.json", self.s.tmp / "load-out.json"
         plan_file.write_text(json.dumps(plan))
         before = self.sql("SELECT now()")[0][0]
-        log(f"logging under load: {len(members)} members, {seconds} s, "
+        log(f"logging under load ({way}): {len(members)} members, {seconds} s, "
             + (f"{rate:g} entries/s offered" if rate else "back to back"))
         subprocess.run([sys.executable, str(HERE / "load.py"), str(plan_file), str(out_file)],
                        check=True, timeout=seconds + 600)

@@ -3,6 +3,7 @@ kept by hand (the session and CSRF cookies are flagged Secure when DEBUG=0; http
 sends them back regardless), Django's login form and CSRF token."""
 
 import http.client
+import json
 import re
 import time
 from urllib.parse import urlencode
@@ -60,6 +61,13 @@ class Client:
         body = urlencode(fields, doseq=True)
         return self.request("POST", path, body=body, headers={
             "Content-Type": "application/x-www-form-urlencoded",
+        })
+
+    def post_json(self, path, document, token):
+        """POST a JSON document, the CSRF token in the X-CSRFToken header (as the app's own
+        JavaScript sends it)."""
+        return self.request("POST", path, body=json.dumps(document).encode(), headers={
+            "Content-Type": "application/json", "X-CSRFToken": token,
         })
 
     def csrf_token(self, path):

@@ -1,27 +1,39 @@
-"""Logging under load: N members post entries through the real form for S seconds.
+"""Logging under load: N members send entries for S seconds, through the real form or the
+sync endpoint.
 
     python bench/load.py PLAN.json OUT.json
 
-PLAN.json (written by the harness): {"port", "password", "seconds", "members":
-[{"username", "households": [pk, ...]}], "activities": [{"pk", "uses": [...]}],
-"dates": ["YYYY-MM-DD", ...], "resend_share"}.
+PLAN.json (written by the harness): {"port", "password", "seconds", "way": "form" or
+"sync", "members": [{"username", "households": [pk, ...]}], "activities": [{"pk",
+"code", "uses": [...]}], "dates": ["YYYY-MM-DD", ...], "resend_share"}.
 
 Each member is one thread with its own keep-alive connection: it logs in, opens
-/notebook/new/ once for the form's CSRF token, then posts entries with fresh uuids; a
-share of them is sent a second time with the same uuid, as a double tap or a retry would.
+/notebook/new/ once for the form's CSRF token, then sends entries with fresh uuids:
+
+- "form": one entry per POST of /notebook/new/ (date, activity pk, household pks, the
+  measures, title, notes, uuid, csrfmiddlewaretoken). A post counts as acknowledged when
+  the answer is the redirect to the saved entry (302 to /notebook/<id>/). The redirect is
+  not followed; the one-time message the app set for the page it leads to is dropped, as
+  following it would.
+- "sync": the member's outbox, a batch of 1–20 entries per POST of /api/sync (JSON, the
+  activity by its code, the token in X-CSRFToken), as a phone sends it when the signal
+  returns. A batch counts as acknowledged when every entry's answer is `created`.
+
+A share of the sends (`resend_share`) goes a second time as it was, as a double tap or an
+outbox whose answer was lost would: the form must land on the same entry, the sync answer
+`present` with the same entries.
 
 - Without "rate" in the plan, back to back (no think time): the most the server takes
   (closed loop; with 50 members the latency is then 50 ÷ throughput by construction).
-- With "rate" (entries/s offered in all), each member posts on a fixed schedule of
-  members ÷ rate seconds, from a random phase (open loop, as a team's phones do not wait
-  for each other). A post's latency counts from its scheduled moment, so a server
-  falling behind shows as latency rather than as fewer requests sent.
+- With "rate" (entries/s offered in all), each member sends on a fixed schedule, from a
+  random phase (open loop, as a team's phones do not wait for each other): an entry every
+  members ÷ rate seconds, so a batch of k entries is followed by the next k such intervals
+  later. A send's latency counts from its scheduled moment, so a server falling behind
+  shows as latency rather than as fewer requests sent.
 
-A post counts as acknowledged when the answer is the redirect to the saved entry (302 to
-/notebook/<id>/). The redirect is not followed; the one-time message the app set for the
-page it leads to is dropped, as following it would. A post whose connection drops is sent
-once more with the same uuid (counted apart); an error is a post that got no
-acknowledgement. OUT.json gets the counts, latencies and the acknowledged uuids.
+A send whose connection drops is sent once more as it was (counted apart: the uuids make
+that safe); an error is a send that got no acknowledgement. OUT.json gets the counts,
+latencies (per request) and the acknowledged uuids.
 """
 
 import http.client
@@ -39,10 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from httpclient import Client, percentile
 
 SAVED = re.compile(r"/notebook/(\d+)/$")
-MAX_POSTS_PER_MEMBER = 100_000
+MAX_SENDS_PER_MEMBER = 100_000
+SYNC_BATCH = (1, 20)
 
 
 def fields_for(activity, households, day, rng):
+    """One entry's values; the activity as the form names it (its pk)."""
     uses = set(activity["uses"])
     fields = {"date": day, "activity": activity["pk"], "title": "负载测试", "notes": "",
               "uuid": str(uuid.uuid4())}
@@ -55,18 +69,72 @@ def fields_for(activity, households, day, rng):
     return fields
 
 
-def post(client, fields, mine):
-    """POST the form; when the connection drops (the server closed a keep-alive connection
-    as the request went out) send it again on a new one, as a browser retries: the uuid
-    makes that safe. Counted in `transport_retries`."""
+class FormWay:
+    """One entry per POST of the notebook's form."""
+
+    def __init__(self, token):
+        self.token = token
+
+    def entries(self, plan, spec, rng):
+        activity = rng.choice(plan["activities"])
+        fields = fields_for(activity, spec["households"], rng.choice(plan["dates"]), rng)
+        return [fields]
+
+    def send(self, client, entries):
+        answer = client.post_form("/notebook/new/", {**entries[0], "csrfmiddlewaretoken": self.token})
+        client.cookies.pop("messages", None)  # shown, and so cleared, by the page redirected to
+        return answer
+
+    def saved(self, answer, entries, again):
+        """What the answer says was saved (the entry's address), or None: not acknowledged."""
+        status, headers, _body, _seconds = answer
+        location = headers.get("Location", "")
+        return location if status == 302 and SAVED.search(location) else None
+
+
+class SyncWay:
+    """A batch of the outbox per POST of /api/sync."""
+
+    def __init__(self, token):
+        self.token = token
+
+    def entries(self, plan, spec, rng):
+        batch = []
+        for _ in range(rng.randint(*SYNC_BATCH)):
+            activity = rng.choice(plan["activities"])
+            fields = fields_for(activity, spec["households"], rng.choice(plan["dates"]), rng)
+            batch.append({**fields, "activity": activity["code"]})
+        return batch
+
+    def send(self, client, entries):
+        return client.post_json("/api/sync", {"entries": entries}, self.token)
+
+    def saved(self, answer, entries, again):
+        """The entries' ids when every one was created (`present` when sent `again`), or None."""
+        status, _headers, body, _seconds = answer
+        if status != 200:
+            return None
+        results = json.loads(body)["results"]
+        expected = "present" if again else "created"
+        if [r["uuid"] for r in results] != [e["uuid"] for e in entries] or any(
+                r["status"] != expected for r in results):
+            return None
+        return tuple(r["entry"] for r in results)
+
+
+WAYS = {"form": FormWay, "sync": SyncWay}
+
+
+def send(way, client, entries, mine):
+    """Send; when the connection drops (the server closed a keep-alive connection as the
+    request went out) send it again on a new one, as a browser retries: the uuids make
+    that safe. Counted in `transport_retries`."""
     try:
-        answer = client.post_form("/notebook/new/", fields)
+        return way.send(client, entries)
     except (ConnectionError, http.client.HTTPException):
         client.close()
         mine["transport_retries"] += 1
-        answer = client.post_form("/notebook/new/", fields)
-    client.cookies.pop("messages", None)  # shown, and so cleared, by the page redirected to
-    return answer
+        return way.send(client, entries)
 
 
 def member(plan, spec, start, ready, results, lock, index):
@@ -76,7 +144,7 @@ def member(plan, spec, start, ready, results, lock, index):
             "resent_same_entry": 0, "transport_retries": 0, "error_samples": []}
     try:
         client.login(spec["username"], plan["password"])
-        token = client.csrf_token("/notebook/new/")
+        way = WAYS[plan.get("way", "form")](client.csrf_token("/notebook/new/"))
     except Exception as error:  # noqa: BLE001 (a member that cannot start is an error)
         mine["errors"] += 1
         mine["error_samples"].append(f"start: {error}")
@@ -89,45 +157,44 @@ def member(plan, spec, start, ready, results, lock, index):
     deadline = plan["deadline"]
     interval = len(plan["members"]) / plan["rate"] if plan.get("rate") else None
     due = plan["began"] + rng.uniform(0, interval) if interval else None
-    for _ in range(MAX_POSTS_PER_MEMBER):
+    for _ in range(MAX_SENDS_PER_MEMBER):
         if interval:
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)  # the load's schedule, not a test's wait
         if time.monotonic() >= deadline:
             break
-        activity = rng.choice(plan["activities"])
-        fields = fields_for(activity, spec["households"], rng.choice(plan["dates"]), rng)
-        fields["csrfmiddlewaretoken"] = token
+        entries = way.entries(plan, spec, rng)
         sends = 2 if rng.random() < plan["resend_share"] else 1
-        first_location = None
+        first = None
         for attempt in range(sends):
             try:
-                status, headers, body, seconds = post(client, fields, mine)
+                answer = send(way, client, entries, mine)
             except Exception as error:  # noqa: BLE001 (counted, the run goes on)
                 mine["errors"] += 1
                 if len(mine["error_samples"]) < 5:
                     mine["error_samples"].append(repr(error))
                 client.close()
                 continue
+            status, _headers, body, seconds = answer
             mine["statuses"][status] = mine["statuses"].get(status, 0) + 1
-            location = headers.get("Location", "")
-            if status == 302 and SAVED.search(location):
+            saved = way.saved(answer, entries, again=attempt > 0)
+            if saved is not None:
                 if interval and attempt == 0:  # from the moment it was due
                     seconds = max(seconds, time.monotonic() - due)
                 mine["latencies"].append(seconds * 1000)
                 if attempt == 0:
-                    first_location = location
-                    mine["acknowledged"].append(fields["uuid"])
+                    first = saved
+                    mine["acknowledged"].extend(entry["uuid"] for entry in entries)
                 else:
                     mine["resent"] += 1
-                    mine["resent_same_entry"] += location == first_location
+                    mine["resent_same_entry"] += saved == first
             else:
                 mine["errors"] += 1
                 if len(mine["error_samples"]) < 5:
                     mine["error_samples"].append(f"{status}: {body[:200]!r}")
         if interval:
-            due += interval
+            due += interval * len(entries)
     client.close()
     with lock:
         results.append(mine)
@@ -159,6 +226,7 @@ def run(plan):
         for status, n in r["statuses"].items():
             statuses[str(status)] = statuses.get(str(status), 0) + n
     return {
+        "way": plan.get("way", "form"),
         "members": len(plan["members"]),
         "offered_rps": plan.get("rate"),
         "seconds": round(elapsed, 1),

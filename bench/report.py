@@ -61,19 +61,23 @@ def render(results):
                       f"{'passed' if verified['ok'] else 'FAILED'} in {verified['seconds']} s."), ""]
 
     for key, title in (("logging", "Logging under load, at the target rate"),
-                       ("logging_capacity", "Logging under load, back to back")):
+                       ("logging_capacity", "Logging under load, back to back"),
+                       ("sync", "Syncing outboxes under load, at the target rate")):
         logging = results.get(key)
         if not logging:
             continue
         verify = logging.get("verify", {})
         how = (f"each member on a fixed schedule, {logging['offered_rps']:g} entries/s offered in all, "
-               "latency counted from the moment a post was due" if logging.get("offered_rps") else
+               "latency counted from the moment a request was due" if logging.get("offered_rps") else
                "no think time: with 50 members the latency is 50 ÷ throughput by construction")
+        what = ("sending its outbox to `/api/sync` in batches of 1–20 entries (p50/p95 per "
+                "request); 5 % of batches sent twice, as when an answer is lost"
+                if logging.get("way") == "sync" else
+                "posting through `/notebook/new/`; 5 % of posts sent twice with the same uuid")
         lines += [
             f"## {title}", "",
-            (f"{logging['members']} members posting through `/notebook/new/` for "
-            f"{logging['seconds']} s (each its own thread and keep-alive connection; {how}; "
-            f"5 % of posts sent twice with the same uuid), at N = {runs[-1]['entries']:,} "
+            (f"{logging['members']} members, each {what}, for {logging['seconds']} s (each its "
+            f"own thread and keep-alive connection; {how}), at N = {runs[-1]['entries']:,} "
             "if the run completed."), "",
             ("| entries/s | p50 ms | p95 ms | errors | acknowledged | stored | lost | duplicates | "
             "resent → same entry | tallies = recount |"),
@@ -173,6 +177,14 @@ def targets(results):
                      f"{_exact(capacity.get('verify'))}",
                      _mark(capacity["errors"] == capacity["lost"] == capacity["duplicates"] == 0
                            and capacity.get("verify", {}).get("exact"))))
+    synced = results.get("sync")
+    if synced:
+        rows.append(("sync at the target rate: 0 errors, 0 lost, 0 duplicates, tallies exact",
+                     f"{synced['rps']} entries/s, p50 {synced['p50_ms']} / p95 {synced['p95_ms']} ms "
+                     f"per request; {synced['errors']} / {synced['lost']} / {synced['duplicates']}; "
+                     f"{_exact(synced.get('verify'))}",
+                     _mark(synced["errors"] == synced["lost"] == synced["duplicates"] == 0
+                           and synced.get("verify", {}).get("exact"))))
     rate = results.get("import_rows_per_s")
     rows.append(("import ≥ 5,000 rows/s", "–" if rate is None else f"{rate:,} rows/s",
                  _mark(None if rate is None else rate >= 5000)))
