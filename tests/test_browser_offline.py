@@ -159,6 +159,60 @@ def test_an_entry_of_a_month_locked_meanwhile_becomes_an_amendment(page, context
     page.wait_for_url(re.compile(r".*/amendments/$"))
 
 
+def test_a_refused_entry_stays_to_be_corrected_or_deleted(page, context, live_server, field):
+    world, visit, _project, homes = field
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    log_in(page, live_server, "member_a")
+    open_form_offline(page, context, live_server)
+    page.fill("#id_date", tomorrow)
+    log_visit(page, visit, "1", "阿依古丽", 6)
+    expect(page.locator("#id_date")).to_have_value(tomorrow)  # carried over
+    log_visit(page, visit, "2", "ئابدۇرېھىم", 7, then="detail")
+    page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
+
+    context.set_offline(False)
+
+    refused = page.locator(".outbox-entry", has_text="被拒")
+    expect(refused).to_have_count(2)
+    expect(refused.first.locator(".outbox-reasons")).to_have_text("日期不能晚于今天。")
+    expect(waiting(page)).to_have_text(re.compile(r"待同步\s*2"))
+    refused.filter(has_text="阿依古丽").get_by_role("button", name="编辑").click()
+    page.wait_for_url(re.compile(r".*/notebook/new/\?outbox="))
+    expect(page.locator(".household-chip")).to_have_text("1 · 阿依古丽 ×")
+    expect(page.locator("#id_participants")).to_have_value("6")
+    page.fill("#id_date", timezone.localdate().isoformat())
+    page.click("button[name=next][value=detail]")
+
+    page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
+    expect(page.locator(".outbox-result.outbox-created")).to_have_count(1)
+    other = page.locator(".outbox-entry", has_text="ئابدۇرېھىم")
+    other.get_by_role("button", name="删除").click()
+    other.get_by_role("button", name="确认删除").click()
+    expect(page.locator(".outbox-empty")).to_be_visible()
+    expect(waiting(page)).to_be_hidden()
+    entry = Entry.objects.get()
+    assert (entry.participants, list(entry.households.all())) == (6, [homes[0]])
+
+
+def test_a_save_lost_on_the_way_waits_in_the_outbox(page, context, live_server, field):
+    world, visit, _project, homes = field
+    log_in(page, live_server, "member_a")
+    page.goto(live_server.url + "/notebook/new/")
+    page.locator("html[data-offline-ready=true]").wait_for(state="attached")
+    page.reload()  # now through the service worker
+    context.route("**/notebook/new/", lambda route: route.abort() if route.request.method == "POST"
+                  else route.continue_())
+
+    log_visit(page, visit, "2", "ئابدۇرېھىم", 3, then="detail")
+
+    page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
+    expect(waiting(page)).to_have_text(re.compile(r"待同步\s*1"))
+    assert not Entry.objects.exists()
+    page.click(".sync-now")
+    expect(page.locator(".outbox-result.outbox-created")).to_have_count(1)
+    assert Entry.objects.get().participants == 3
+
+
 def test_another_user_of_the_phone_neither_sees_nor_sends_the_outbox(page, context, live_server, field):
     world, visit, _project, homes = field
     log_in(page, live_server, "member_a")
