@@ -106,6 +106,23 @@ def ensure_open(team_id, *days, new_uuid=None):
         raise UuidHeldByAmendment(new_uuid)
 
 
+def open_check(team_months, new_uuids):
+    """ensure_open for a batch of new entries, read once: the locks of all their
+    (team id, year, month)s (the two steps above) and the amendments holding any of their
+    uuids. Returns a function taking ensure_open's arguments that checks without a query."""
+    locked = locked_months(team_months)
+    held = set(Amendment.objects.filter(uuid__in=new_uuids).values_list("uuid", flat=True))
+
+    def check(team_id, *days, new_uuid=None):
+        for day in days:
+            if (team_id, day.year, day.month) in locked:
+                raise MonthLocked(team_id, day)
+        if new_uuid in held:
+            raise UuidHeldByAmendment(new_uuid)
+
+    return check
+
+
 @transaction.atomic
 def lock_month(*, organisation, year, month, user):
     """Lock the month for the organisation's subtree; returns the MonthLock (or the

@@ -7,13 +7,16 @@ the audit trail hold everywhere: forms, the admin and amendments alike. (The imp
 the same rules over its distinct values and writes in bulk, worklog.imports.)
 """
 
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from worklog.locking import MonthLocked, ensure_open
+from worklog.locking import MonthLocked, UuidHeldByAmendment, ensure_open, open_check
 from worklog.models import Entry, household_links_changing
 from worklog.rules import AMOUNTS, validate_entry
-from worklog.tallies import EntrySnapshot, apply_change, apply_entry
+from worklog.tallies import EntrySnapshot, apply_change, apply_entries, apply_entry
 
 Link = Entry.households.through
 # The history manager without an instance: `Entry.history` builds a manager class on every
@@ -63,7 +66,7 @@ def _existing_for(uuid, team):
 
 def entry_create(*, uuid, team, author, date, activity, households=(), title="", notes="",
                  participants=0, sessions=0, quantity=0, funds=0, village=None,
-                 through_amendment=False):
+                 through_amendment=False, batch=None):
     """Create the entry, or return the one this uuid already made: (entry, created).
 
     A double tap, a browser retry or a replay of the same form carries the same uuid and
@@ -77,6 +80,9 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
     MonthLocked in a locked month (unless through an amendment), then
     UuidHeldByAmendment when the uuid was filed with an amendment (its form was used), and
     UuidTakenByAnotherTeam when the uuid is another team's entry.
+
+    `batch`: given by entries_create (a Batch), which checks the locks of all its entries
+    at once and adds their contributions to the tallies up once, at the end.
     """
     households = list(households)
     entry = Entry(
@@ -89,13 +95,17 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
     try:
         with transaction.atomic():
             if not through_amendment:
-                ensure_open(team.pk, date, new_uuid=uuid)
+                (batch.ensure_open if batch else ensure_open)(team.pk, date, new_uuid=uuid)
             entry.save_without_historical_record()
             links = Link.objects.bulk_create(
                 [Link(entry_id=entry.pk, household_id=pk) for pk in household_ids]
             )
             _audit_creation(entry, links)
-            apply_entry(EntrySnapshot.of(entry, household_ids), +1)
+            snapshot = EntrySnapshot.of(entry, household_ids)
+            if batch is None:
+                apply_entry(snapshot, +1)
+            else:
+                batch.counted.append(snapshot)
     except (IntegrityError, MonthLocked):
         # A month locked since the first submit still answers a repeat with its entry.
         existing = _existing_for(uuid, team)
@@ -103,6 +113,57 @@ def entry_create(*, uuid, team, author, date, activity, households=(), title="",
             raise
         return existing, False
     return entry, True
+
+
+class Outcome(NamedTuple):
+    """What became of one entry of a batch: the entry (new, or the one its uuid made
+    before), or why it was refused."""
+
+    entry: Entry | None
+    created: bool
+    refused: Exception | None
+
+
+# What entry_create raises for one entry's own reasons; any other error fails the batch.
+REFUSALS = (ValidationError, MonthLocked, UuidHeldByAmendment, UuidTakenByAnotherTeam)
+
+
+class Batch:
+    """What the entries of entries_create share: the locks of all their months, read
+    at once (worklog.locking.open_check), and their contributions to the tallies, added
+    up at the end."""
+
+    def __init__(self, entries):
+        self.ensure_open = open_check(
+            {(values["team"].pk, values["date"].year, values["date"].month) for values in entries},
+            [values["uuid"] for values in entries],
+        )
+        self.counted = []
+
+
+@transaction.atomic
+def entries_create(*, author, entries):
+    """entry_create for each of `entries` (dicts of its keyword arguments, the author
+    aside), all in one transaction: [Outcome] in the order given.
+
+    Each entry stands alone: it is written in a savepoint of its own (entry_create's), so
+    one refused leaves the others be. The locks are read once for all, and the tallies
+    added to once at the end, summed per key: a batch of one team's month adds to a
+    handful of rows, not to each row once per entry. Entries are written in uuid order,
+    so that two batches sharing uuids (an outbox sent twice) meet on the uuid index in one
+    order and never wait for each other in a circle.
+    """
+    outcomes = [None] * len(entries)
+    batch = Batch(entries)
+    for index in sorted(range(len(entries)), key=lambda index: str(entries[index]["uuid"])):
+        try:
+            entry, created = entry_create(author=author, batch=batch, **entries[index])
+        except REFUSALS as refused:
+            outcomes[index] = Outcome(None, False, refused)
+        else:
+            outcomes[index] = Outcome(entry, created, None)
+    apply_entries([(snapshot, +1) for snapshot in batch.counted])
+    return outcomes
 
 
 def _audit_creation(entry, links):

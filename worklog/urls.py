@@ -18,6 +18,7 @@ from worklog.views import (
     notebook,
     offline,
     report,
+    sync,
 )
 
 handler400 = errors.bad_request
@@ -38,6 +39,7 @@ urlpatterns = [
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("report/<int:year>/", report.year_report, name="year_report"),
     path("api/totals", api.api_totals, name="api_totals"),
+    path("api/sync", sync.sync, name="api_sync"),
     path("import/entries/", imports.import_entries, name="import_entries"),
     path("import/households/", imports.import_households, name="import_households"),
     path("locks/", locks.locks, name="locks"),

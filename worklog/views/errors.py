@@ -6,10 +6,13 @@ escaped by the template."""
 import logging
 
 from django.core.exceptions import BadRequest
-from django.http import HttpResponseServerError
+from django.http import HttpResponseServerError, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext as _
+
+from worklog.middleware import API_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,9 @@ def page_not_found(request, exception=None):
 
 
 def csrf_failure(request, reason=""):
+    if request.path.startswith(API_PREFIX):  # a program reads the answer: JSON, as the API's others
+        return JsonResponse({"error": _("The security token (X-CSRFToken) is missing or out of "
+                                        "date: reload the page and try again.")}, status=403)
     return render(request, "403_csrf.html", status=403)
 
 
