@@ -3,8 +3,9 @@
    sending them when the connection returns.
 
    The kept pages (the notebook, the entry form, the outbox) belong to the user logged in:
-   they go when another user logs in or this one logs out, and are fetched again every few
-   minutes of use, so a team's households leave the phone with the membership. */
+   they go when another user logs in or this one logs out (and are fetched again when the
+   user switches language), and are fetched again every few minutes of use, so a team's
+   households leave the phone with the membership. */
 (function () {
   "use strict";
   var body = document.body.dataset;
@@ -48,11 +49,13 @@
     return caches.delete(PAGES_CACHE);
   }
 
+  /* The kept pages are this user's, in the language they now read. */
   function preparePages() {
     if (!window.caches) { return Promise.resolve(); }
-    var changed = remembered("worklog.pagesUser") !== user;
+    var owner = user + " " + document.documentElement.lang;
+    var changed = remembered("worklog.pagesOwner") !== owner;
     var ready = changed ? forgetPages() : Promise.resolve();
-    remember("worklog.pagesUser", user);
+    remember("worklog.pagesOwner", owner);
     if (!user || !navigator.onLine) { return ready; }
     return ready.then(function () { return refreshPages(changed); });
   }
@@ -93,17 +96,16 @@
     status.hidden = !text;
   }
 
+  /* One sentence for each outcome that happened ("2 saved from this phone."). */
   function summary(outcome) {
     if (outcome.problem) { return status.dataset[outcome.problem] || ""; }
-    var counts = { created: 0, present: 0, amendment: 0, refused: 0 };
-    outcome.results.forEach(function (result) {
-      if (result.status in counts) { counts[result.status] += 1; }
-    });
-    if (!outcome.results.length) { return ""; }
-    return status.dataset.sent
-      .replace("{saved}", counts.created + counts.present)
-      .replace("{amended}", counts.amendment)
-      .replace("{refused}", counts.refused);
+    var counts = {};
+    outcome.results.forEach(function (result) { counts[result.status] = (counts[result.status] || 0) + 1; });
+    return ["created", "present", "amendment", "refused"].filter(function (kind) {
+      return counts[kind];
+    }).map(function (kind) {
+      return status.dataset[kind].replace("{n}", counts[kind]);
+    }).join(" ");
   }
 
   function syncNow() {

@@ -84,12 +84,16 @@
     });
   }
 
+  /* The saved entry, or the amendments (where a coordinator decides the filed one). */
   function link(result) {
-    if (!result.entry) { return null; }
     var anchor = element("a", "ms-2", text.open);
-    anchor.href = result.status === "amendment"
-      ? text.amendmentsUrl
-      : text.entryUrl.replace(/0\/$/, result.entry + "/");
+    if (result.status === "amendment") {
+      anchor.href = text.amendmentsUrl;
+    } else if (result.entry) {
+      anchor.href = text.entryUrl.replace(/0\/$/, result.entry + "/");
+    } else {
+      return null;
+    }
     return anchor;
   }
 
