@@ -77,7 +77,17 @@ def log_visit(page, visit, number, name, participants, *, then="add"):
     page.locator(".household-search").fill(number)
     page.locator(".household-option", has_text=name).click()
     page.fill("#id_participants", str(participants))
+    save(page, then)
+
+
+def save(page, then):
+    """Save, and wait for the page that follows: the outbox, or a new form."""
+    uuid = page.locator("input[name=uuid]").input_value()
     page.click(f"button[name=next][value={then}]")
+    if then == "add":
+        expect(page.locator("input[name=uuid]")).not_to_have_value(uuid)
+    else:
+        page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
 
 
 def waiting(page):
@@ -97,9 +107,8 @@ def test_entries_logged_offline_are_sent_once_when_the_connection_returns(page, 
     page.select_option("#id_activity", str(project.pk))
     page.fill("#id_funds", "1200.50")
     page.fill("#id_title", "离线记录的项目")
-    page.click("button[name=next][value=detail]")
+    save(page, "detail")
 
-    page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
     expect(waiting(page)).to_have_text(re.compile(r"待同步\s*3"))
     expect(page.locator(".outbox-entry")).to_have_count(3)
     expect(page.locator(".outbox-entry").first).to_contain_text("12 · Әсел")
@@ -142,7 +151,6 @@ def test_an_entry_of_a_month_locked_meanwhile_becomes_an_amendment(page, context
     log_in(page, live_server, "member_a")
     open_form_offline(page, context, live_server)
     log_visit(page, visit, "2", "ئابدۇرېھىم", 3, then="detail")
-    page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
     today = timezone.localdate()
     lock_month(organisation=world.org, year=today.year, month=today.month, user=world.coordinator)
 
@@ -168,7 +176,6 @@ def test_a_refused_entry_stays_to_be_corrected_or_deleted(page, context, live_se
     log_visit(page, visit, "1", "阿依古丽", 6)
     expect(page.locator("#id_date")).to_have_value(tomorrow)  # carried over
     log_visit(page, visit, "2", "ئابدۇرېھىم", 7, then="detail")
-    page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
 
     context.set_offline(False)
 
@@ -181,9 +188,8 @@ def test_a_refused_entry_stays_to_be_corrected_or_deleted(page, context, live_se
     expect(page.locator(".household-chip")).to_have_text("1 · 阿依古丽 ×")
     expect(page.locator("#id_participants")).to_have_value("6")
     page.fill("#id_date", timezone.localdate().isoformat())
-    page.click("button[name=next][value=detail]")
+    save(page, "detail")
 
-    page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
     expect(page.locator(".outbox-result.outbox-created")).to_have_count(1)
     other = page.locator(".outbox-entry", has_text="ئابدۇرېھىم")
     other.get_by_role("button", name="删除").click()
@@ -207,7 +213,6 @@ def test_a_save_lost_on_the_way_waits_in_the_outbox(page, context, live_server, 
 
     log_visit(page, visit, "2", "ئابدۇرېھىم", 3, then="detail")
 
-    page.wait_for_url(re.compile(r".*/notebook/outbox/$"))
     expect(waiting(page)).to_have_text(re.compile(r"待同步\s*1"))
     assert not Entry.objects.exists()
     context.unroute_all()
@@ -234,7 +239,8 @@ def test_another_user_of_the_phone_neither_sees_nor_sends_the_outbox(page, conte
     expect(waiting(page)).to_be_hidden()
     page.goto(live_server.url + "/notebook/outbox/")
     expect(page.locator(".outbox-empty")).to_be_visible()
-    expect(page.locator(".sync-now")).to_be_disabled()
+    page.click(".sync-now")
+    expect(page.locator(".sync-now")).to_be_enabled()  # again, once the sync is over
     assert not Entry.objects.exists()
     log_out(page)
 

@@ -8,7 +8,8 @@
    - Saved online: the entry is noted for this tab, so that when the network fails on the
      way the service worker's answer (the form with `?unsent=1`) puts it in the outbox.
    - A kept page carries the uuid it was rendered with: once that uuid is used, the page
-     makes a new one on the phone (a form reached by Back keeps its own: entry_form.js). */
+     makes a new one on the phone. A form reached by Back or reload keeps the uuid of its
+     history entry, as entry_form.js keeps it online. */
 (function () {
   "use strict";
   var form = document.querySelector("form.entry-form");
@@ -138,15 +139,19 @@
     fill(editing.record);
     tell(own.editing, "info");
   } else {
-    setValue("date", params.get("date"));
-    var carried = Object.keys(codes).filter(function (id) { return codes[id] === params.get("activity"); });
-    setValue("activity", carried[0]);
-    setValue("team", params.get("team"));
+    if (params.has("queued")) {  // the kept page cannot take them from its address as the server does
+      setValue("date", params.get("date"));
+      var carried = Object.keys(codes).filter(function (id) { return codes[id] === params.get("activity"); });
+      setValue("activity", carried[0]);
+      setValue("team", params.get("team"));
+      tell(own.queued);
+    }
     var state = history.state || {};
-    if (!state.entryUuid && usedUuids().indexOf(uuidInput.value) !== -1) {
+    if (state.entryUuid) {  // Back or reload: the form it was (as entry_form.js keeps it)
+      uuidInput.value = state.entryUuid;
+    } else if (usedUuids().indexOf(uuidInput.value) !== -1) {
       setUuid(crypto.randomUUID());
     }
-    if (params.has("queued")) { tell(own.queued); }
   }
   var unsent = taken(UNSENT);
   if (unsent && params.has("unsent")) { queue(unsent.record, unsent.next); }

@@ -12,7 +12,7 @@
   var sent = page.querySelector(".outbox-sent");
   var button = page.querySelector(".sync-now");
   var offlineNote = page.querySelector(".sync-offline");
-  var waiting = 0;
+  var syncing = false;
 
   function element(tag, className, content) {
     var node = document.createElement(tag);
@@ -70,7 +70,7 @@
   }
 
   function showButton() {
-    button.disabled = !navigator.onLine || waiting === 0;
+    button.disabled = syncing || !navigator.onLine;
     offlineNote.hidden = navigator.onLine;
   }
 
@@ -79,8 +79,6 @@
       list.textContent = "";
       records.forEach(function (record) { list.appendChild(item(record)); });
       empty.hidden = records.length > 0;
-      waiting = records.filter(function (record) { return !record.refused; }).length;
-      showButton();
     });
   }
 
@@ -110,13 +108,20 @@
     sent.parentNode.hidden = sent.children.length === 0;
   }
 
+  function synced() {
+    syncing = false;
+    showButton();
+  }
+
   button.addEventListener("click", function () {
-    button.disabled = true;
-    Outbox.sync().then(showButton, showButton);
+    syncing = true;
+    showButton();
+    Outbox.sync().then(synced, synced);
   });
   window.addEventListener("worklog:synced", function (event) { showResults(event.detail); });
   window.addEventListener("worklog:outbox-changed", render);
   window.addEventListener("online", showButton);
   window.addEventListener("offline", showButton);
+  showButton();
   render();
 }());
