@@ -25,6 +25,7 @@ MATRIX = {
     "home":                 ("get", None, "",  [L, 302, 302, 302, 302, 302, 302, 302]),
     "notebook":             ("get", None, "",  [L, 200, 200, 200, 200, 200, 200, 200]),
     "entry_new":            ("get", None, "",  [L, 200, 200, 200, 403, 403, 403, 403]),
+    "outbox":               ("get", None, "",  [L, 200, 200, 200, 200, 200, 200, 200]),
     "entry_detail":         ("get", "entry", "", [L, 200, 404, 200, 200, 404, 404, 200]),
     "entry_edit":           ("get", "entry", "", [L, 200, 404, 200, 403, 404, 404, 200]),
     "entry_copy":           ("get", "entry", "", [L, 200, 404, 200, 403, 404, 404, 403]),
@@ -50,6 +51,9 @@ MATRIX = {
     "password_change":      ("get", None, "",  [L, 200, 200, 200, 200, 200, 200, 200]),
     "password_change_done": ("get", None, "",  [L, 200, 200, 200, 200, 200, 200, 200]),
     "set_language":         ("post", None, "", [302, 302, 302, 302, 302, 302, 302, 302]),
+    # the phone's app: the same for everyone, the login page included
+    "service_worker":       ("get", None, "",  [200, 200, 200, 200, 200, 200, 200, 200]),
+    "manifest":             ("get", None, "",  [200, 200, 200, 200, 200, 200, 200, 200]),
     # exports of the lists: the same rows as the pages, as files
     "notebook#csv":         ("get", None, "?_export=csv", [L, 200, 200, 200, 200, 200, 200, 200]),
     "household_list#xlsx":  ("get", None, "?_export=xlsx", [L, 200, 200, 200, 200, 200, 200, 200]),

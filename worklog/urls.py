@@ -16,6 +16,7 @@ from worklog.views import (
     imports,
     locks,
     notebook,
+    offline,
     report,
     sync,
 )
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("notebook/", notebook.notebook, name="notebook"),
     path("notebook/new/", entries.entry_new, name="entry_new"),
+    path("notebook/outbox/", offline.outbox, name="outbox"),
     path("notebook/<int:pk>/", entries.entry_detail, name="entry_detail"),
     path("notebook/<int:pk>/edit/", entries.entry_edit, name="entry_edit"),
     path("notebook/<int:pk>/copy/", entries.entry_copy, name="entry_copy"),
@@ -62,6 +64,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    # From the root, so that the service worker's scope is the whole site.
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("manifest.webmanifest", offline.manifest, name="manifest"),
     # Browsers ask for /favicon.ico on every page of the admin too; one fixed file.
     path("favicon.ico", serve,
          {"path": "favicon.ico", "document_root": settings.BASE_DIR / "worklog" / "static" / "worklog"}),
