@@ -170,3 +170,24 @@ def test_repeat_a_notebook_row_on_its_own_date(page, live_server, field):
     page.wait_for_url(re.compile(r".*/notebook/\d+/$"))
     repeat = Entry.objects.exclude(pk=original.pk).get()
     assert (repeat.date, repeat.participants, repeat.title) == (day, 4, "走访")
+
+
+def test_three_saves_and_adds_in_a_row_store_three_entries(page, live_server, field):
+    """The second "save and add another" lands on the very address the form was on: each
+    form there is still a new entry, never the last one again."""
+    world, visit, homes = field
+    log_in(page, live_server, "member_a")
+    page.wait_for_url(re.compile(r".*/notebook/$"))
+    open_form(page, live_server)
+    page.select_option("#id_activity", str(visit.pk))
+    uuids = []
+    for number in ("1", "2", "12"):
+        uuids.append(page.locator("input[name=uuid]").input_value())
+        page.locator(".household-search").fill(number)
+        page.keyboard.press("Enter")
+        page.click("button[name=next][value=add]")
+        page.wait_for_url(re.compile(r".*/notebook/new/\?.*"))
+        expect(page.get_by_text(ALREADY_SAVED)).to_have_count(0)
+
+    assert len(set(uuids)) == 3
+    assert sorted(h.house_number for e in Entry.objects.all() for h in e.households.all()) == ["1", "12", "2"]
