@@ -4,7 +4,7 @@ in the columns of its import."""
 import django_tables2 as tables
 import tablib
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from django_tables2.export import TableExport
 from django_tables2.utils import A
 
+from teams.house_numbers import by_house_number
 from teams.models import Household
 from worklog.models import Entry
 from worklog.spreadsheets import neutralise_formula
@@ -176,17 +177,13 @@ NUMBER = {"class": "text-end"}
 
 
 class HouseholdTable(tables.Table):
-    """Expects households annotated with `visits_this_year`, `last_visit` and
-    `house_number_length` (for 1, 2 … 10 rather than 1, 10, 2), tags prefetched."""
+    """Expects households annotated with `visits_this_year` and `last_visit`, tags
+    prefetched. House numbers sort as numbers (1, 2 … 10 rather than 1, 10, 2)."""
 
     village = tables.Column(
-        verbose_name=_("Village"),
-        order_by=("village__name", "house_number_length", "house_number"),
-        attrs={"th": ON_WIDE_SCREENS, "td": ON_WIDE_SCREENS},
+        verbose_name=_("Village"), attrs={"th": ON_WIDE_SCREENS, "td": ON_WIDE_SCREENS}
     )
-    house_number = tables.Column(
-        verbose_name=_("No."), order_by=("house_number_length", "house_number")
-    )
+    house_number = tables.Column(verbose_name=_("No."))
     head_name = tables.Column(
         verbose_name=_("Head of household"),
         linkify=("household_detail", [A("pk")]),
@@ -212,6 +209,16 @@ class HouseholdTable(tables.Table):
         template_name = "households/_table.html"
         attrs = {"class": "table table-sm table-striped align-middle household-table"}
         empty_text = _("No households found.")
+
+    def order_village(self, households, is_descending):
+        name = F("village__name")
+        return households.order_by(
+            name.desc() if is_descending else name.asc(), *by_house_number()
+        ), True
+
+    def order_house_number(self, households, is_descending):
+        # the same number in two villages: the village decides, so that pages stay stable
+        return households.order_by(*by_house_number(descending=is_descending), "village__name"), True
 
 
 def household_dataset(households):

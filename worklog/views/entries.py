@@ -16,6 +16,7 @@ from teams.access import (
     sees_history_of_team,
     writable_teams,
 )
+from teams.models import Household
 from worklog.forms import EntryForm
 from worklog.history import revisions
 from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
@@ -85,6 +86,14 @@ def _teams_or_403(user):
     return teams
 
 
+def _household_to_log(pk, teams):
+    """The household `?household=PK` names, if it is of a village of the user's teams; any
+    other (an old link, another team's) is ignored: the form opens without it."""
+    if not (pk.isascii() and pk.isdigit()):
+        return None
+    return Household.objects.filter(pk=pk, village__in=[team.village_id for team in teams]).first()
+
+
 def _render_form(request, form, *, entry=None, status=200, copied_from=None, locked=False):
     locked = locked or bool(form["reason"].value())
     if locked:  # the reason is shown only for a reported month, where a change needs one
@@ -114,6 +123,10 @@ def entry_new(request):
         activity_code = request.GET.get("activity")
         if activity_code:
             initial["activity"] = Activity.objects.filter(code=activity_code).first()
+        household = _household_to_log(request.GET.get("household", ""), teams)
+        if household is not None:  # "log a visit" on the household's page
+            initial["households"] = [household.pk]
+            initial["team"] = next(t.pk for t in teams if t.village_id == household.village_id)
         return _render_form(request, EntryForm(teams=teams, initial=initial))
 
     form = EntryForm(request.POST, teams=teams)
