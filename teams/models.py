@@ -276,6 +276,16 @@ HOUSEHOLD_PHONE_MAX_LENGTH = 30
 HOUSEHOLD_NOTES_MAX_LENGTH = 5000
 
 
+class HouseholdQuerySet(models.QuerySet):
+    def by_house_number(self, *first):
+        """Ordered by house number as people count: "2" before "10", "12" before "112"
+        (shorter numbers first, then as text), after the fields `first` (the village's name,
+        say), so that lists, pickers and selects read alike."""
+        return self.annotate(house_number_length=Length("house_number")).order_by(
+            *first, "house_number_length", "house_number"
+        )
+
+
 class Household(models.Model):
     """A household of a village, with what serving it needs and nothing more.
 
@@ -302,6 +312,8 @@ class Household(models.Model):
         HouseholdTag, verbose_name=_("tags"), blank=True, related_name="households"
     )
     history = HistoricalRecords(m2m_fields=[tags])
+
+    objects = HouseholdQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("household")

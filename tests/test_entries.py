@@ -217,13 +217,6 @@ class TestNewEntry:
 
         assert client.put(reverse("entry_new")).status_code == 405
 
-    def test_save_and_add_another_opens_a_new_form(self, client, world, visit, homes):
-        client.force_login(world.member_a)
-
-        response = post_new(client, {**entry_data(visit, homes[:1], participants="1"), "next": "add"})
-
-        assert response["Location"] == reverse("entry_new") + "?activity=policy_visit"
-
 
 class TestEntryDetail:
     def test_team_member_sees_it_with_escaped_text(self, client, world, visit, homes):

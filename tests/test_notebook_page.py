@@ -59,8 +59,9 @@ class TestRows:
 
         page = client.get(URL)
 
-        date, activity, shown_title, *numbers, author = cells(page, entry)
+        date, activity, shown_title, *numbers, author, repeat = cells(page, entry)
         assert (date, activity, author) == ("2017-03-09", "入户宣讲", world.member_a.get_full_name())
+        assert repeat == "重复一条"
         assert numbers == ["3", "12", "0", "0", "12345678.90"]
         # cut to 30 characters with an ellipsis; the entry's page has it in full
         assert len(shown_title) <= 30 and title.startswith(shown_title.rstrip(".…"))
@@ -78,7 +79,7 @@ class TestRows:
         row = cells(client.get(URL), entry)
 
         assert row[1:3] == ["Policy visit", "Policy visit"]
-        assert row[-2:] == ["12,345,678.90", "member_a"]  # no full name: the username
+        assert row[-3:] == ["12,345,678.90", "member_a", "Repeat"]  # no full name: the username
 
     def test_entries_without_author_and_the_team_column_for_coordinators(
         self, client, world, visit

@@ -14,8 +14,15 @@ from worklog.rules import AMOUNTS, COUNTS, MAX_COUNT, MAX_FUNDS, validate_entry
 
 
 class HouseholdChoiceField(IdMultipleChoiceField):
+    """Options read "12 · head of household", then " · village" when the form offers
+    several villages' households (a member of several teams): the same number is found in
+    each village. The picker (entry_form.js) reads the number before the first " · "."""
+
+    show_village = False
+
     def label_from_instance(self, household):
-        return f"{household.house_number} · {household.head_name}"
+        label = f"{household.house_number} · {household.head_name}"
+        return f"{label} · {household.village.label}" if self.show_village else label
 
 
 def count_field(label):
@@ -68,8 +75,14 @@ class EntryForm(forms.Form):
         self.entry = entry
         self.teams = list(teams)
         self.fields["team"].queryset = teams
-        villages = [entry.village_id] if entry else [team.village_id for team in self.teams]
-        self.fields["households"].queryset = Household.objects.filter(village_id__in=villages)
+        villages = {entry.village_id} if entry else {team.village_id for team in self.teams}
+        households = Household.objects.filter(village_id__in=villages)
+        if len(villages) > 1:
+            self.fields["households"].show_village = True
+            households = households.select_related("village").by_house_number("village__name")
+        else:
+            households = households.by_house_number()
+        self.fields["households"].queryset = households
         if entry is not None or len(self.teams) <= 1:
             del self.fields["team"]
         for field in self.fields.values():

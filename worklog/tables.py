@@ -4,7 +4,7 @@ in the columns of its import."""
 import django_tables2 as tables
 import tablib
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -13,7 +13,6 @@ from django.utils.translation import pgettext_lazy
 from django_tables2.export import TableExport
 from django_tables2.utils import A
 
-from teams.house_numbers import by_house_number
 from teams.models import Household
 from worklog.models import Entry
 from worklog.spreadsheets import neutralise_formula
@@ -87,6 +86,8 @@ class NotebookTable(tables.Table):
         verbose_name=_("author"), order_by=_sortable("author__username"),
         attrs={"th": {"class": FROM_LARGE}},
     )
+    # excluded for those who cannot log entries
+    repeat = tables.Column(verbose_name="", orderable=False, empty_values=())
 
     class Meta:
         model = Entry
@@ -104,6 +105,7 @@ class NotebookTable(tables.Table):
         English).
         """
         shows_team = "team" in self.columns  # excluded when the user sees one team only
+        shows_repeat = "repeat" in self.columns
         rows = []
         for row in self.paginated_rows:
             entry = row.record
@@ -114,8 +116,7 @@ class NotebookTable(tables.Table):
                 "url": reverse("entry_detail", args=[entry.pk]),
                 "date": entry.date.isoformat(),
                 "activity": activity,
-                # Long titles are cut here and read in full on the entry's page: one line
-                # on a wide screen, a line or two on a phone.
+                # Long titles are cut here and read in full on the entry's page.
                 "title": Truncator(entry.title or activity).chars(TITLE_CHARS),
                 "households": str(entry.households_count),
                 "participants": str(entry.participants),
@@ -126,6 +127,8 @@ class NotebookTable(tables.Table):
             }
             if shows_team:
                 cells["team"] = entry.team.label
+            if shows_repeat:
+                cells["repeat"] = reverse("entry_copy", args=[entry.pk])
             rows.append(cells)
         return rows
 
@@ -189,13 +192,18 @@ ON_WIDE_SCREENS = {"class": "d-none d-sm-table-cell"}
 
 
 class HouseholdTable(tables.Table):
-    """Expects households annotated with `visits_this_year` and `last_visit`, tags
-    prefetched. House numbers sort as numbers (1, 2 … 10 rather than 1, 10, 2)."""
+    """Expects households annotated with `visits_this_year`, `last_visit` and
+    `house_number_length` (`Household.objects.by_house_number`: 1, 2 … 10 rather than
+    1, 10, 2), tags prefetched."""
 
     village = tables.Column(
-        verbose_name=_("Village"), attrs={"th": ON_WIDE_SCREENS, "td": ON_WIDE_SCREENS}
+        verbose_name=_("Village"),
+        order_by=("village__name", "house_number_length", "house_number"),
+        attrs={"th": ON_WIDE_SCREENS, "td": ON_WIDE_SCREENS},
     )
-    house_number = tables.Column(verbose_name=_("No."))
+    house_number = tables.Column(
+        verbose_name=_("No."), order_by=("house_number_length", "house_number")
+    )
     head_name = tables.Column(
         verbose_name=_("Head of household"),
         linkify=("household_detail", [A("pk")]),
@@ -224,16 +232,6 @@ class HouseholdTable(tables.Table):
         template_name = "households/_table.html"
         attrs = {"class": "table table-sm table-striped align-middle household-table"}
         empty_text = _("No households found.")
-
-    def order_village(self, households, is_descending):
-        name = F("village__name")
-        return households.order_by(
-            name.desc() if is_descending else name.asc(), *by_house_number()
-        ), True
-
-    def order_house_number(self, households, is_descending):
-        # the same number in two villages: the village decides, so that pages stay stable
-        return households.order_by(*by_house_number(descending=is_descending), "village__name"), True
 
 
 def household_dataset(households):

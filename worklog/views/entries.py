@@ -1,5 +1,8 @@
 """One entry: new, copy, detail, edit, delete and restore."""
 
+import datetime
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -94,7 +97,19 @@ def _household_to_log(pk, teams):
     return Household.objects.filter(pk=pk, village__in=[team.village_id for team in teams]).first()
 
 
-def _render_form(request, form, *, entry=None, status=200, copied_from=None, locked=False):
+def _date_asked(request):
+    """The `date` parameter (YYYY-MM-DD) of a link opening the form, or None: a date that
+    is no date is ignored, and one the rules refuse is said so when the form is saved."""
+    try:
+        return datetime.datetime.strptime(request.GET.get("date", ""), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def _render_form(request, form, *, entry=None, status=200, copied_from=None, same_date=None,
+                 locked=False):
+    """`same_date`, for a copy: whether it takes the original's date rather than today's
+    (None when they are the same day: no choice to offer)."""
     locked = locked or bool(form["reason"].value())
     if locked:  # the reason is shown only for a reported month, where a change needs one
         form.fields["reason"].required = True
@@ -106,6 +121,7 @@ def _render_form(request, form, *, entry=None, status=200, copied_from=None, loc
             "form": form,
             "entry": entry,
             "copied_from": copied_from,
+            "same_date": same_date,
             "locked": locked,
             "activities": activities,
             "activity_measures": {a.pk: " ".join(a.measures_used()) for a in activities},
@@ -119,14 +135,16 @@ def _render_form(request, form, *, entry=None, status=200, copied_from=None, loc
 def entry_new(request):
     teams = _teams_or_403(request.user)
     if request.method == "GET":
-        initial = {"date": timezone.localdate()}
+        initial = {"date": _date_asked(request) or timezone.localdate()}
         activity_code = request.GET.get("activity")
         if activity_code:
             initial["activity"] = Activity.objects.filter(code=activity_code).first()
+        team_id = request.GET.get("team")
+        initial["team"] = next((team for team in teams if str(team.pk) == team_id), None)
         household = _household_to_log(request.GET.get("household", ""), teams)
         if household is not None:  # "log a visit" on the household's page
             initial["households"] = [household.pk]
-            initial["team"] = next(t.pk for t in teams if t.village_id == household.village_id)
+            initial["team"] = next(t for t in teams if t.village_id == household.village_id)
         return _render_form(request, EntryForm(teams=teams, initial=initial))
 
     form = EntryForm(request.POST, teams=teams)
@@ -152,22 +170,32 @@ def entry_new(request):
     else:
         messages.info(request, _("This entry was already saved; nothing was added twice."))
     if request.POST.get("next") == "add":
-        return redirect(reverse("entry_new") + f"?activity={entry.activity.code}")
+        # The next visit is most often the same activity on the same day (back-filling
+        # yesterday's visits, say), for the same team: they carry over.
+        query = {"activity": entry.activity.code, "date": entry.date.isoformat()}
+        if "team" in form.fields:
+            query["team"] = entry.team_id
+        return redirect(reverse("entry_new") + "?" + urlencode(query))
     return redirect("entry_detail", pk=entry.pk)
 
 
 @login_required
 @require_http_methods(["GET"])
 def entry_copy(request, pk):
+    """The form filled in from another entry ("repeat"): on today's date, or on the
+    original's with `?date=same`."""
     original = _entry_or_404(request, pk)
     teams = _teams_or_403(request.user)
+    today = timezone.localdate()
+    same_date = request.GET.get("date") == "same"
     initial = {name: getattr(original, name) for name in COPIED_FIELDS}
-    initial["date"] = timezone.localdate()
+    initial["date"] = original.date if same_date else today
     initial["households"] = list(original.households.values_list("pk", flat=True))
     if teams.filter(pk=original.team_id).exists():
         initial["team"] = original.team_id
     form = EntryForm(teams=teams, initial=initial)
-    return _render_form(request, form, copied_from=original)
+    return _render_form(request, form, copied_from=original,
+                        same_date=None if original.date == today else same_date)
 
 
 @login_required

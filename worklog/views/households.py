@@ -27,7 +27,6 @@ from teams.access import (
     writable_teams,
 )
 from teams.forms import HouseholdForm
-from teams.house_numbers import by_house_number
 from worklog.filters import HouseholdFilter
 from worklog.history import revisions
 from worklog.models import Activity, Entry, EntryHousehold, HouseholdTally, Tally
@@ -82,7 +81,7 @@ def household_list(request):
         visible_households(request.user)
         .select_related("village")
         .prefetch_related("tags")
-        .order_by("village__name", *by_house_number())
+        .by_house_number("village__name")
     )
     filterset = HouseholdFilter(request.GET, queryset=households, villages=villages)
     households = filterset.qs if filterset.is_valid() else households.none()

@@ -119,7 +119,10 @@ def notebook(request):
     tallies = _tallies(request, filterset) if valid else None
     listed, count = _listed(entries, tallies)
     place, unlisted = _unlisted(filterset, count)
+    can_log = writable_teams(request.user).exists()
     exclude = () if len(filterset.visible_teams) > 1 else ("team",)
+    if not can_log or filterset.shows_deleted:
+        exclude += ("repeat",)
     table = NotebookTable(NotebookTable.entries(listed), exclude=exclude)
     paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator, "count": count}
     RequestConfig(request, paginate=paginate).configure(table)
@@ -135,7 +138,7 @@ def notebook(request):
             "totals": _shown_totals(filterset, entries, tallies) if valid else [],
             "chips": filterset.active_filters(),
             "can_export": valid,
-            "can_log": writable_teams(request.user).exists(),
+            "can_log": can_log,
             "can_import": can_import(request.user),
         },
     )
