@@ -102,22 +102,29 @@ def visible_entries(user, entries):
     return entries.filter(own | _coordinated(coordinator_scopes(user), "team__", "village__"))
 
 
-def visible_households(user):
-    """Households of the villages of the user's current teams, and under their scopes."""
+def visible_villages(user):
+    """The villages of the user's current teams, and those under their scopes (a village
+    of a team of a coordinated organisation, or in a coordinated area)."""
     if not user.is_authenticated:
-        return Household.objects.none()
+        return Village.objects.none()
     if user.is_superuser:
-        return Household.objects.all()
-    own_villages = active_memberships(user).values("team__village")
-    condition = Q(village__in=own_villages)
+        return Village.objects.all()
+    condition = Q(pk__in=active_memberships(user).values("team__village"))
     for scope in coordinator_scopes(user):
         if scope.organisation_id:
-            condition |= Q(village__teams__organisation__path__startswith=scope.organisation.path)
+            condition |= Q(teams__organisation__path__startswith=scope.organisation.path)
         if scope.area_id:
-            condition |= Q(village__area__path__startswith=scope.area.path)
-    return Household.objects.filter(
-        pk__in=Household.objects.filter(condition).values("pk")
-    )
+            condition |= Q(area__path__startswith=scope.area.path)
+    # a village with several teams of the organisation is listed once
+    return Village.objects.filter(pk__in=Village.objects.filter(condition).values("pk"))
+
+
+def visible_households(user):
+    """Households of the villages the user sees: found through the few villages (and the
+    households' village index), never by testing every household against the scopes."""
+    if user.is_authenticated and user.is_superuser:
+        return Household.objects.all()
+    return Household.objects.filter(village__in=visible_villages(user))
 
 
 def get_household_for_user(user, pk):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from teams.access import visible_households, visible_teams
 from teams.models import Household, HouseholdTag
-from worklog.models import Activity, Entry, Indicator
+from worklog.models import Activity, Entry, HouseholdTally, Indicator
 from worklog.totals import MAX_YEAR, MIN_YEAR, ScopeNotFound, resolve_scope, year_range
 
 SCOPE_LABELS = {
@@ -260,7 +260,9 @@ class EntryFilter(django_filters.FilterSet):
 
 
 class HouseholdFilter(django_filters.FilterSet):
-    """`q` (house number or head's name), `tag`, `village` (slug) and `visited` this year.
+    """`q` (house number or head's name), `tag`, `village` (slug) and `visited`: the
+    households visited this year (`yes`), or the work list of those not visited this year
+    (`no`), this quarter (`no-quarter`) or this month (`no-month`).
 
     `villages` are the villages the user sees; with only one there is nothing to choose
     and the village filter is left out.
@@ -282,8 +284,13 @@ class HouseholdFilter(django_filters.FilterSet):
         empty_label=_("all villages"),
     )
     visited = django_filters.ChoiceFilter(
-        label=_("Visited this year"),
-        choices=[("yes", _("yes")), ("no", _("no"))],
+        label=_("Visits"),
+        choices=[
+            ("no-month", _("not visited this month")),
+            ("no-quarter", _("not visited this quarter")),
+            ("no", _("not visited this year")),
+            ("yes", _("visited this year")),
+        ],
         method="by_visits",
         empty_label=_("either"),
     )
@@ -310,7 +317,16 @@ class HouseholdFilter(django_filters.FilterSet):
         return households.filter(pk__in=Household.objects.filter(tags=tag).values("pk"))
 
     def by_visits(self, households, name, value):
-        visits = Entry.objects.live().filter(
-            households=OuterRef("pk"), date__year=timezone.localdate().year
-        )
+        """A visit is a live entry linked to the household and dated in the period: the
+        household tallies count exactly those, per month. At 300,000 households each
+        period is read through an index: the month and the quarter through the
+        (year, month, household …) key, the year through the (year, activity, team)
+        index that carries the household and its visits."""
+        today = timezone.localdate()
+        visits = HouseholdTally.objects.filter(household=OuterRef("pk"), year=today.year, visits__gt=0)
+        if value == "no-month":
+            visits = visits.filter(month=today.month)
+        elif value == "no-quarter":
+            first = today.month - (today.month - 1) % 3
+            visits = visits.filter(month__in=[first, first + 1, first + 2])
         return households.filter(Exists(visits) if value == "yes" else ~Exists(visits))

@@ -45,21 +45,31 @@ def _sortable(*fields):
     return (*fields, "id")
 
 
+# Columns a phone leaves out (Bootstrap's display classes): from 768 px on, and from 992 px.
+FROM_MEDIUM = "d-none d-md-table-cell"
+FROM_LARGE = "d-none d-lg-table-cell"
+
+
 class NumberColumn(tables.Column):
+    """A figure of the notebook: right-aligned, shown from medium screens on."""
+
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, attrs={"th": {"class": "text-end"}}, **kwargs)
+        super().__init__(*args, attrs={"th": {"class": f"text-end {FROM_MEDIUM}"}}, **kwargs)
 
 
 class NotebookTable(tables.Table):
     """Headers, sorting and pages are django-tables2's; the rows are `page_rows()` written
-    by `notebook/_table.html`."""
+    by `notebook/_table.html`, with the same display classes as the headers."""
 
     date = tables.Column(verbose_name=_("date"), order_by=_sortable("date"))
     activity = tables.Column(
-        verbose_name=_("activity"), order_by=_sortable("activity__order", "activity__code")
+        verbose_name=_("activity"), order_by=_sortable("activity__order", "activity__code"),
+        attrs={"th": {"class": FROM_MEDIUM}},
     )
     title = tables.Column(verbose_name=_("title"), order_by=_sortable("title"))
-    team = tables.Column(verbose_name=_("team"), order_by=_sortable("team__name"))
+    team = tables.Column(
+        verbose_name=_("team"), order_by=_sortable("team__name"), attrs={"th": {"class": FROM_LARGE}}
+    )
     households_count = NumberColumn(
         verbose_name=_("households"), order_by=_sortable("households_count")
     )
@@ -72,7 +82,10 @@ class NotebookTable(tables.Table):
     )
     quantity = NumberColumn(verbose_name=_("quantity"), order_by=_sortable("quantity"))
     funds = NumberColumn(verbose_name=_("funds (yuan)"), order_by=_sortable("funds"))
-    author = tables.Column(verbose_name=_("author"), order_by=_sortable("author__username"))
+    author = tables.Column(
+        verbose_name=_("author"), order_by=_sortable("author__username"),
+        attrs={"th": {"class": FROM_LARGE}},
+    )
     # excluded for those who cannot log entries
     repeat = tables.Column(verbose_name="", orderable=False, empty_values=())
 
@@ -103,8 +116,7 @@ class NotebookTable(tables.Table):
                 "url": reverse("entry_detail", args=[entry.pk]),
                 "date": entry.date.isoformat(),
                 "activity": activity,
-                # Cells do not wrap (a phone would squeeze Chinese text to one character a
-                # line); long titles are cut here and read in full on the entry's page.
+                # Long titles are cut here and read in full on the entry's page.
                 "title": Truncator(entry.title or activity).chars(TITLE_CHARS),
                 "households": str(entry.households_count),
                 "participants": str(entry.participants),
@@ -177,12 +189,12 @@ class EntryExportTable(tables.Table):
 HOUSEHOLD_EXPORT_COLUMNS = ("village", "house_number", "head_name", "size", "phone", "tags", "notes")
 
 ON_WIDE_SCREENS = {"class": "d-none d-sm-table-cell"}
-NUMBER = {"class": "text-end"}
 
 
 class HouseholdTable(tables.Table):
     """Expects households annotated with `visits_this_year`, `last_visit` and
-    `house_number_length` (for 1, 2 … 10 rather than 1, 10, 2), tags prefetched."""
+    `house_number_length` (`Household.objects.by_house_number`: 1, 2 … 10 rather than
+    1, 10, 2), tags prefetched."""
 
     village = tables.Column(
         verbose_name=_("Village"),
@@ -206,8 +218,11 @@ class HouseholdTable(tables.Table):
     tags = tables.ManyToManyColumn(
         verbose_name=_("Tags"), transform=lambda tag: tag.label, orderable=False
     )
+    # on a phone the last visit says enough; the count is a column from 576 px on
     visits_this_year = tables.Column(
-        verbose_name=_("Visits this year"), attrs={"th": NUMBER, "td": NUMBER}
+        verbose_name=_("Visits this year"),
+        attrs={"th": {"class": "d-none d-sm-table-cell text-end"},
+               "td": {"class": "d-none d-sm-table-cell text-end"}},
     )
     last_visit = tables.DateColumn(
         verbose_name=_("Last visit"), format="Y-m-d", attrs={"td": {"class": "text-nowrap"}}

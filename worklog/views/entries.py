@@ -19,6 +19,7 @@ from teams.access import (
     sees_history_of_team,
     writable_teams,
 )
+from teams.models import Household
 from worklog.forms import EntryForm
 from worklog.history import revisions
 from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
@@ -88,6 +89,14 @@ def _teams_or_403(user):
     return teams
 
 
+def _household_to_log(pk, teams):
+    """The household `?household=PK` names, if it is of a village of the user's teams; any
+    other (an old link, another team's) is ignored: the form opens without it."""
+    if not (pk.isascii() and pk.isdigit()):
+        return None
+    return Household.objects.filter(pk=pk, village__in=[team.village_id for team in teams]).first()
+
+
 def _date_asked(request):
     """The `date` parameter (YYYY-MM-DD) of a link opening the form, or None: a date that
     is no date is ignored, and one the rules refuse is said so when the form is saved."""
@@ -132,6 +141,10 @@ def entry_new(request):
             initial["activity"] = Activity.objects.filter(code=activity_code).first()
         team_id = request.GET.get("team")
         initial["team"] = next((team for team in teams if str(team.pk) == team_id), None)
+        household = _household_to_log(request.GET.get("household", ""), teams)
+        if household is not None:  # "log a visit" on the household's page
+            initial["households"] = [household.pk]
+            initial["team"] = next(t for t in teams if t.village_id == household.village_id)
         return _render_form(request, EntryForm(teams=teams, initial=initial))
 
     form = EntryForm(request.POST, teams=teams)

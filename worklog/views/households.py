@@ -5,29 +5,31 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Max, Q
-from django.db.models.functions import Length
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig
 
 from teams.access import (
-    active_memberships,
     can_manage_households,
     get_household_for_user,
     managed_villages,
     sees_history_of_village,
     visible_entries,
     visible_households,
+    visible_villages,
+    writable_teams,
 )
 from teams.forms import HouseholdForm
-from teams.models import Village
 from worklog.filters import HouseholdFilter
 from worklog.history import revisions
-from worklog.models import Entry
+from worklog.models import Activity, Entry, EntryHousehold, HouseholdTally, Tally
 from worklog.tables import HouseholdTable, household_dataset
 
 PER_PAGE = 50
@@ -37,21 +39,24 @@ EXPORT_TYPES = {
 }
 
 
-def _visible_villages(user, households):
-    """Villages of the households the user sees, and of their current teams (which may
-    have no households yet)."""
-    return Village.objects.filter(
-        Q(pk__in=households.values("village"))
-        | Q(pk__in=active_memberships(user).values("team__village"))
-    ).order_by("name")
-
-
 def _with_visits(households, year):
-    """Visits this year and the last visit of each household, in the same query."""
-    live = Q(entries__deleted_at__isnull=True)
+    """Visits this year (from the household tallies, which count live entries' links) and
+    the last visit of each household, as subqueries: PostgreSQL works them out for the
+    page's rows only, after the sort and the limit, and counting the rows needs neither."""
+    visits = (
+        HouseholdTally.objects.filter(household=OuterRef("pk"), year=year)
+        .order_by()
+        .values("household")
+        .annotate(visits=Sum("visits"))
+        .values("visits")
+    )
+    last_visit = (
+        EntryHousehold.objects.filter(household=OuterRef("pk"), entry__deleted_at__isnull=True)
+        .order_by("-entry__date")
+        .values("entry__date")[:1]
+    )
     return households.annotate(
-        visits_this_year=Count("entries", filter=live & Q(entries__date__year=year)),
-        last_visit=Max("entries__date", filter=live),
+        visits_this_year=Coalesce(Subquery(visits), 0), last_visit=Subquery(last_visit)
     )
 
 
@@ -71,13 +76,12 @@ def _export(households, export_type):
 @login_required
 @require_http_methods(["GET"])
 def household_list(request):
-    households = visible_households(request.user)
-    villages = _visible_villages(request.user, households)
+    villages = visible_villages(request.user).order_by("name")
     households = (
-        households.select_related("village")
+        visible_households(request.user)
+        .select_related("village")
         .prefetch_related("tags")
-        .annotate(house_number_length=Length("house_number"))
-        .order_by("village__name", "house_number_length", "house_number")
+        .by_house_number("village__name")
     )
     filterset = HouseholdFilter(request.GET, queryset=households, villages=villages)
     households = filterset.qs if filterset.is_valid() else households.none()
@@ -104,10 +108,35 @@ def household_list(request):
     )
 
 
+def _ways_to_log(user, household):
+    """(The visit to log here, [the other activities that take households]) as
+    (activity, link to the form with this household chosen): nothing unless the user
+    writes for a team of the household's village. The visit leading is the kind the team
+    logs most (the first by the catalogue's order when it logged none yet)."""
+    teams = [team for team in writable_teams(user) if team.village_id == household.village_id]
+    if not teams:
+        return None, []
+    activities = list(Activity.objects.filter(is_active=True, uses_households=True))
+    visits = [activity for activity in activities if activity.category == Activity.Category.VISIT]
+    logged = dict(
+        Tally.objects.filter(team__in=teams, activity__in=visits)
+        .values_list("activity")
+        .annotate(Sum("household_visits"))
+    )
+    visit = max(visits, key=lambda activity: logged.get(activity.pk, 0), default=None)
+
+    def link(activity):
+        query = urlencode({"activity": activity.code, "household": household.pk})
+        return activity, f"{reverse('entry_new')}?{query}"
+
+    return link(visit) if visit else None, [link(a) for a in activities if a != visit]
+
+
 @login_required
 @require_http_methods(["GET"])
 def household_detail(request, pk):
     household = get_household_for_user(request.user, pk)
+    log_visit, log_other = _ways_to_log(request.user, household)
     timeline = (
         Entry.objects.live()
         .filter(households=household)
@@ -125,6 +154,8 @@ def household_detail(request, pk):
             # user may open them
             "openable": set(visible_entries(request.user, timeline).values_list("pk", flat=True)),
             "can_edit": can_manage_households(request.user, household.village),
+            "log_visit": log_visit,
+            "log_other": log_other,
             "revisions": revisions(household)
             if sees_history_of_village(request.user, household.village) else None,
         },
