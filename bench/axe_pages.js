@@ -13,7 +13,7 @@ const USERS = { member: 'member-kaiganqi', leader: 'leader-kaiganqi', coordinato
 const VIEWPORTS = [{ width: 390, height: 844 }, { width: 1280, height: 800 }];
 const PAGES = ['/', '/notebook/', '/notebook/new/', 'ENTRY', '/households/', 'HOUSEHOLD',
   '/dashboard/', `/report/${new Date().getFullYear()}/`, '/locks/', '/amendments/',
-  '/import/entries/', '/import/households/'];
+  '/import/entries/', '/import/households/', '/notebook/outbox/'];
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
 

@@ -87,7 +87,7 @@ class NotebookTable(tables.Table):
         attrs={"th": {"class": FROM_LARGE}},
     )
     # excluded for those who cannot log entries
-    repeat = tables.Column(verbose_name="", orderable=False, empty_values=())
+    repeat = tables.Column(verbose_name=_("actions"), orderable=False, empty_values=())
 
     class Meta:
         model = Entry
