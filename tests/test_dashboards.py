@@ -271,6 +271,19 @@ class TestBreakdownTable:
         # the header link turns the order round, and keeps the scope and year
         assert f"sort={funds_key}" in html and f"org={world.org.slug}" in html
 
+    def test_a_sort_link_replaces_the_order_instead_of_adding_one(self, client, world, regiments):
+        from urllib.parse import parse_qs
+
+        client.force_login(world.coordinator)
+        funds_key = self.funds_key()
+
+        response = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug, "sort": "place"})
+
+        links = {column["key"]: parse_qs(column["url"].lstrip("?")) for column in response.context["breakdown"]["columns"]}
+        assert links["place"]["sort"] == ["-place"]
+        assert links[funds_key]["sort"] == [funds_key]
+        assert all(len(query["sort"]) == 1 and query["year"] == ["2017"] for query in links.values())
+
     def test_a_long_breakdown_pages_with_links_that_keep_the_order(self, client, world, regiments, monkeypatch):
         from worklog.views import dashboards
 

@@ -190,15 +190,18 @@ def _breakdown_page(request, rows, indicators, label):
     query.pop("page", None)
 
     def url(**changes):
-        query.update(changes)
-        return "?" + query.urlencode()
+        """The page's address with the given parameters set (QueryDict.update would add a
+        second `sort` rather than replace the first)."""
+        changed = query.copy()
+        for name, value in changes.items():
+            changed[name] = value
+        return "?" + changed.urlencode()
 
     headers = []
     for name, header in columns:
         direction = "asc" if sort == name else "desc" if sort == f"-{name}" else ""
         headers.append({"key": name, "header": header, "direction": direction, "numeric": name != "place",
                         "url": url(sort=f"-{name}" if direction == "asc" else name)})
-    query["sort"] = sort
     return {
         "label": label,
         "columns": headers,
