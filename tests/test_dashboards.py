@@ -178,6 +178,25 @@ class TestDashboardFigures:
         assert (coverage["visited"], coverage["total"]) == (2, 4)
         assert set(coverage["unvisited"]) == set(small["homes"][2:])
 
+    def test_coverage_names_the_chosen_year_and_is_not_rounded_up_to_all(self, client, world, small):
+        more = HouseholdFactory.create_batch(243, village=world.village_a)  # 247 households in all
+        EntryFactory(team=world.team_a, activity=small["visit"], households=more + small["homes"][2:3],
+                     date=date(2017, 7, 1))  # 246 reached
+        client.force_login(world.leader_a)
+        query = {"year": 2017, "village": world.village_a.slug}
+
+        def coverage_section():
+            html = client.get(reverse("dashboard"), query).content.decode()
+            start = html.index('class="mt-4 coverage"')
+            return html[start:html.index("</section>", start)]
+
+        chinese = coverage_section()
+        assert "<strong>246</strong> / 247" in chinese and "99.6%" in chinese and "100%" not in chinese
+        assert "本年度" in chinese and "今年" not in chinese
+        client.post(reverse("set_language"), {"language": "en"})
+        english = coverage_section()
+        assert "reached in 2017" in english and "this year" not in english
+
     def test_query_count_does_not_grow_with_entries_or_teams(self, client, world, small):
         client.force_login(world.coordinator)
         url = reverse("dashboard") + f"?year=2017&org={world.org.slug}"

@@ -1,5 +1,6 @@
 """`/dashboard/`: a scope's year at a glance, every figure a link to its entries."""
 
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 import django_tables2 as tables
@@ -90,8 +91,21 @@ def _years_with_data(scope):
     return sorted(years | {timezone.localdate().year}, reverse=True)
 
 
+def _share(part, whole):
+    """part / whole in per cent to one decimal, never shown as all (or none) unless it is:
+    246 of 247 households reached reads 99.6, 999 of 1000 reads 99.9, not 100."""
+    if not whole:
+        return Decimal(0)
+    percent = (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if part < whole:
+        percent = min(percent, Decimal("99.9"))
+    if part > 0:
+        percent = max(percent, Decimal("0.1"))
+    return percent
+
+
 def _coverage(scope, year):
-    """For a village or team: households reached at least once this year, and the others."""
+    """For a village or team: households reached at least once in the year, and the others."""
     village = scope.obj if scope.kind == "village" else scope.obj.village
     households = Household.objects.filter(village=village)
     visited_ids = HouseholdTally.objects.filter(
@@ -104,7 +118,7 @@ def _coverage(scope, year):
         "village": village,
         "total": total,
         "visited": visited,
-        "percent": round(100 * visited / total) if total else 0,
+        "percent": _share(visited, total),
         "unvisited": unvisited[:UNVISITED_SHOWN],
         "unvisited_count": total - visited,
     }
