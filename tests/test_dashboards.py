@@ -134,6 +134,25 @@ class TestDashboardAccess:
 
 
 class TestDashboardFigures:
+    def test_without_a_year_the_latest_year_with_entries_in_the_scope_is_shown(self, client, world, small):
+        from django.utils import timezone
+
+        client.force_login(world.coordinator)
+
+        response = client.get(reverse("dashboard"), {"org": world.org.slug})
+        empty = client.get(reverse("dashboard"), {"org": world.org.slug, "year": timezone.localdate().year})
+
+        assert response.context["year"] == 2017
+        assert card_values(response.content.decode())["funds"] == "12345.67"
+        assert f'href="{reverse("year_report", args=[2017])}?' in response.content.decode()
+        # the current year stays in the picker, and a scope with nothing recorded opens on it
+        assert timezone.localdate().year in response.context["years"]
+        assert set(card_values(empty.content.decode()).values()) == {"0", "0.00"}
+        other = TeamFactory(organisation=world.org)
+        assert client.get(reverse("dashboard"), {"team": other.slug}).context["year"] == timezone.localdate().year
+        client.force_login(world.member_b)
+        assert client.get(reverse("dashboard")).context["year"] == 2017  # team B's project
+
     def test_values_previous_year_and_breakdown(self, client, world, small):
         client.force_login(world.coordinator)
 
