@@ -134,6 +134,25 @@ class TestDashboardAccess:
 
 
 class TestDashboardFigures:
+    def test_without_a_year_the_latest_year_with_entries_in_the_scope_is_shown(self, client, world, small):
+        from django.utils import timezone
+
+        client.force_login(world.coordinator)
+
+        response = client.get(reverse("dashboard"), {"org": world.org.slug})
+        empty = client.get(reverse("dashboard"), {"org": world.org.slug, "year": timezone.localdate().year})
+
+        assert response.context["year"] == 2017
+        assert card_values(response.content.decode())["funds"] == "12345.67"
+        assert f'href="{reverse("year_report", args=[2017])}?' in response.content.decode()
+        # the current year stays in the picker, and a scope with nothing recorded opens on it
+        assert timezone.localdate().year in response.context["years"]
+        assert set(card_values(empty.content.decode()).values()) == {"0", "0.00"}
+        other = TeamFactory(organisation=world.org)
+        assert client.get(reverse("dashboard"), {"team": other.slug}).context["year"] == timezone.localdate().year
+        client.force_login(world.member_b)
+        assert client.get(reverse("dashboard")).context["year"] == 2017  # team B's project
+
     def test_values_previous_year_and_breakdown(self, client, world, small):
         client.force_login(world.coordinator)
 
@@ -177,6 +196,25 @@ class TestDashboardFigures:
         coverage = response.context["coverage"]
         assert (coverage["visited"], coverage["total"]) == (2, 4)
         assert set(coverage["unvisited"]) == set(small["homes"][2:])
+
+    def test_coverage_names_the_chosen_year_and_is_not_rounded_up_to_all(self, client, world, small):
+        more = HouseholdFactory.create_batch(243, village=world.village_a)  # 247 households in all
+        EntryFactory(team=world.team_a, activity=small["visit"], households=more + small["homes"][2:3],
+                     date=date(2017, 7, 1))  # 246 reached
+        client.force_login(world.leader_a)
+        query = {"year": 2017, "village": world.village_a.slug}
+
+        def coverage_section():
+            html = client.get(reverse("dashboard"), query).content.decode()
+            start = html.index('class="mt-4 coverage"')
+            return html[start:html.index("</section>", start)]
+
+        chinese = coverage_section()
+        assert "<strong>246</strong> / 247" in chinese and "99.6%" in chinese and "100%" not in chinese
+        assert "本年度" in chinese and "今年" not in chinese
+        client.post(reverse("set_language"), {"language": "en"})
+        english = coverage_section()
+        assert "reached in 2017" in english and "this year" not in english
 
     def test_query_count_does_not_grow_with_entries_or_teams(self, client, world, small):
         client.force_login(world.coordinator)
@@ -270,6 +308,19 @@ class TestBreakdownTable:
         assert 'aria-sort="descending"' in html
         # the header link turns the order round, and keeps the scope and year
         assert f"sort={funds_key}" in html and f"org={world.org.slug}" in html
+
+    def test_a_sort_link_replaces_the_order_instead_of_adding_one(self, client, world, regiments):
+        from urllib.parse import parse_qs
+
+        client.force_login(world.coordinator)
+        funds_key = self.funds_key()
+
+        response = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug, "sort": "place"})
+
+        links = {column["key"]: parse_qs(column["url"].lstrip("?")) for column in response.context["breakdown"]["columns"]}
+        assert links["place"]["sort"] == ["-place"]
+        assert links[funds_key]["sort"] == [funds_key]
+        assert all(len(query["sort"]) == 1 and query["year"] == ["2017"] for query in links.values())
 
     def test_a_long_breakdown_pages_with_links_that_keep_the_order(self, client, world, regiments, monkeypatch):
         from worklog.views import dashboards

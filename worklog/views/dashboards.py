@@ -1,12 +1,13 @@
 """`/dashboard/`: a scope's year at a glance, every figure a link to its entries."""
 
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -50,7 +51,9 @@ def drill_down_url(scope, year, indicator):
 
 
 def scope_for_request(request):
-    """(scope, year) from the query, the user's default scope when none is named.
+    """(scope, year) from the query, the user's default scope when none is named and the
+    latest year with entries in the scope when no year is (a new user's current year is
+    often all zeros while the notebook holds last year's work).
 
     Raises BadRequest for a query that names no single scope or year (the site's 400 page
     shows its message, escaped), Http404 for an unknown slug and PermissionDenied for a
@@ -72,7 +75,17 @@ def scope_for_request(request):
         raise Http404(_("No such organisation, team, village or area.")) from None
     if not can_see_scope(request.user, scope.kind, scope.obj):
         raise PermissionDenied(scope_refusal(request.user))
+    if not request.GET.get("year"):
+        year = _latest_year_with_data(scope, up_to=year)
     return scope, year
+
+
+def _latest_year_with_data(scope, *, up_to):
+    """The scope's latest year with tallies, no later than `up_to` (an entry dated ahead
+    by mistake does not become the default); `up_to` itself when the scope has none. One
+    backward probe of the tallies' year index."""
+    latest = scope.sum_rows().filter(year__lte=up_to).aggregate(latest=Max("year"))["latest"]
+    return latest if latest is not None else up_to
 
 
 def _years_with_data(scope):
@@ -90,8 +103,21 @@ def _years_with_data(scope):
     return sorted(years | {timezone.localdate().year}, reverse=True)
 
 
+def _share(part, whole):
+    """part / whole in per cent to one decimal, never shown as all (or none) unless it is:
+    246 of 247 households reached reads 99.6, 999 of 1000 reads 99.9, not 100."""
+    if not whole:
+        return Decimal(0)
+    percent = (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if part < whole:
+        percent = min(percent, Decimal("99.9"))
+    if part > 0:
+        percent = max(percent, Decimal("0.1"))
+    return percent
+
+
 def _coverage(scope, year):
-    """For a village or team: households reached at least once this year, and the others."""
+    """For a village or team: households reached at least once in the year, and the others."""
     village = scope.obj if scope.kind == "village" else scope.obj.village
     households = Household.objects.filter(village=village)
     visited_ids = HouseholdTally.objects.filter(
@@ -104,7 +130,7 @@ def _coverage(scope, year):
         "village": village,
         "total": total,
         "visited": visited,
-        "percent": round(100 * visited / total) if total else 0,
+        "percent": _share(visited, total),
         "unvisited": unvisited[:UNVISITED_SHOWN],
         "unvisited_count": total - visited,
     }
@@ -190,15 +216,18 @@ def _breakdown_page(request, rows, indicators, label):
     query.pop("page", None)
 
     def url(**changes):
-        query.update(changes)
-        return "?" + query.urlencode()
+        """The page's address with the given parameters set (QueryDict.update would add a
+        second `sort` rather than replace the first)."""
+        changed = query.copy()
+        for name, value in changes.items():
+            changed[name] = value
+        return "?" + changed.urlencode()
 
     headers = []
     for name, header in columns:
         direction = "asc" if sort == name else "desc" if sort == f"-{name}" else ""
         headers.append({"key": name, "header": header, "direction": direction, "numeric": name != "place",
                         "url": url(sort=f"-{name}" if direction == "asc" else name)})
-    query["sort"] = sort
     return {
         "label": label,
         "columns": headers,
