@@ -244,3 +244,27 @@ def test_a_household_in_the_reported_figures_cannot_be_deleted(client, world, re
     scope = Scope("org", world.org)
     assert totals(reported_year_totals(scope, 2017, load_indicators())) == {"people": 10, "households": 1}
     assert Household.objects.filter(pk=home.pk).exists()
+
+
+def test_the_menu_offers_the_coordinators_pages_with_the_amendments_waiting(client, world, reported):
+    """Issue 15, point 6: a coordinator reaches the lock and amendment pages from the menu,
+    which counts the amendments waiting for their decision; a member is not offered them."""
+    entry = reported["entry"]
+    client.force_login(world.member_a)
+    client.post(reverse("entry_edit", args=[entry.pk]),
+                edit_data(entry, reported["homes"][:1], participants="11", reason="更正"))
+    assert Amendment.objects.filter(status=Amendment.Status.PENDING).count() == 1
+
+    member_page = client.get(reverse("notebook")).content.decode()
+    assert f'href="{reverse("locks")}"' not in member_page
+    assert f'href="{reverse("amendment_list")}"' not in member_page
+
+    client.force_login(world.coordinator)
+    page = client.get(reverse("notebook")).content.decode()
+    assert f'href="{reverse("locks")}"' in page
+    assert "1项更正申请待您审批" in page
+
+    client.force_login(world.outsider_coordinator)  # another organisation: nothing to decide
+    page = client.get(reverse("notebook")).content.decode()
+    assert f'href="{reverse("amendment_list")}"' in page
+    assert "待您审批" not in page

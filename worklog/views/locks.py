@@ -15,6 +15,7 @@ from teams.access import (
     active_memberships,
     coordinated_organisations,
     coordinates_team,
+    locks_months,
     visible_teams_coordinated,
 )
 from teams.fields import IdChoiceField
@@ -53,9 +54,9 @@ class LockForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def locks(request):
-    organisations = coordinated_organisations(request.user)
-    if not organisations.exists():
+    if not locks_months(request.user):
         raise PermissionDenied(_("Only coordinators lock months."))
+    organisations = coordinated_organisations(request.user)
     today = timezone.localdate()
     form = LockForm(request.POST or None, organisations=organisations,
                     initial={"year": today.year, "month": today.month})
