@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.db.models import ProtectedError
 from django.urls import reverse
+from django.utils import timezone
 
 from teams.models import Household
 from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, IndicatorFactory
@@ -268,3 +269,29 @@ def test_the_menu_offers_the_coordinators_pages_with_the_amendments_waiting(clie
     page = client.get(reverse("notebook")).content.decode()
     assert f'href="{reverse("amendment_list")}"' in page
     assert "待您审批" not in page
+
+
+@pytest.fixture
+def new_year(monkeypatch):
+    """15 January 2026: the last complete month is December of the year before."""
+    real = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        return datetime.date(2026, 1, 15) if value is None else real(value, timezone)
+
+    monkeypatch.setattr("django.utils.timezone.localdate", localdate)
+
+
+def test_the_lock_form_offers_the_last_complete_month_and_the_only_organisation(client, world, new_year):
+    """Issue 15, point 6: a coordinator locks the month just finished, usually of their one
+    organisation; one with several organisations still chooses."""
+    client.force_login(world.outsider_coordinator)  # one organisation
+    form = client.get(reverse("locks")).context["form"]
+    assert (form["year"].value(), form["month"].value()) == (2025, 12)
+    assert form["organisation"].value() == world.other_org.pk
+    assert f'<option value="{world.other_org.pk}" selected>' in str(form["organisation"])
+
+    client.force_login(world.coordinator)  # the division and its regiment
+    form = client.get(reverse("locks")).context["form"]
+    assert form["organisation"].value() is None
+    assert (form["year"].value(), form["month"].value()) == (2025, 12)

@@ -1,5 +1,7 @@
 """Reported months: coordinators lock months and decide the teams' amendments."""
 
+import datetime
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,8 +39,16 @@ class LockForm(forms.Form):
     month = forms.IntegerField(label=gettext_lazy("month"), min_value=1, max_value=12)
 
     def __init__(self, *args, organisations, **kwargs):
+        """Offer what a coordinator locks at the start of a month: the month just finished,
+        and their organisation when they coordinate only one."""
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        if not self.is_bound:
+            only = list(organisations[:2])
+            if len(only) == 1:
+                self.fields["organisation"].initial = only[0].pk
+            last = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+            self.fields["year"].initial, self.fields["month"].initial = last.year, last.month
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
 
@@ -57,9 +67,7 @@ def locks(request):
     if not locks_months(request.user):
         raise PermissionDenied(_("Only coordinators lock months."))
     organisations = coordinated_organisations(request.user)
-    today = timezone.localdate()
-    form = LockForm(request.POST or None, organisations=organisations,
-                    initial={"year": today.year, "month": today.month})
+    form = LockForm(request.POST or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
         lock = lock_month(user=request.user, **form.cleaned_data)
         messages.success(request, _("%(lock)s is locked.") % {"lock": lock})
