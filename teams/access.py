@@ -265,6 +265,14 @@ def visible_teams_coordinated(user):
     return Team.objects.filter(_coordinated(coordinator_scopes(user), "", "village__"))
 
 
+def locks_months(user):
+    """May the user open the lock page: a superuser, or a coordinator of an organisation
+    (an area's coordinator sees figures but does not lock an organisation's months)."""
+    return user.is_authenticated and (
+        user.is_superuser or any(s.organisation_id for s in coordinator_scopes(user))
+    )
+
+
 def coordinated_organisations(user):
     """Organisations a coordinator may lock months for: their organisation subtrees."""
     if user.is_superuser:

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.db.models import ProtectedError
 from django.urls import reverse
+from django.utils import timezone
 
 from teams.models import Household
 from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, IndicatorFactory
@@ -244,3 +245,53 @@ def test_a_household_in_the_reported_figures_cannot_be_deleted(client, world, re
     scope = Scope("org", world.org)
     assert totals(reported_year_totals(scope, 2017, load_indicators())) == {"people": 10, "households": 1}
     assert Household.objects.filter(pk=home.pk).exists()
+
+
+def test_the_menu_offers_the_coordinators_pages_with_the_amendments_waiting(client, world, reported):
+    """Issue 15, point 6: a coordinator reaches the lock and amendment pages from the menu,
+    which counts the amendments waiting for their decision; a member is not offered them."""
+    entry = reported["entry"]
+    client.force_login(world.member_a)
+    client.post(reverse("entry_edit", args=[entry.pk]),
+                edit_data(entry, reported["homes"][:1], participants="11", reason="更正"))
+    assert Amendment.objects.filter(status=Amendment.Status.PENDING).count() == 1
+
+    member_page = client.get(reverse("notebook")).content.decode()
+    assert f'href="{reverse("locks")}"' not in member_page
+    assert f'href="{reverse("amendment_list")}"' not in member_page
+
+    client.force_login(world.coordinator)
+    page = client.get(reverse("notebook")).content.decode()
+    assert f'href="{reverse("locks")}"' in page
+    assert "1项更正申请待您审批" in page
+
+    client.force_login(world.outsider_coordinator)  # another organisation: nothing to decide
+    page = client.get(reverse("notebook")).content.decode()
+    assert f'href="{reverse("amendment_list")}"' in page
+    assert "待您审批" not in page
+
+
+@pytest.fixture
+def new_year(monkeypatch):
+    """15 January 2026: the last complete month is December of the year before."""
+    real = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        return datetime.date(2026, 1, 15) if value is None else real(value, timezone)
+
+    monkeypatch.setattr("django.utils.timezone.localdate", localdate)
+
+
+def test_the_lock_form_offers_the_last_complete_month_and_the_only_organisation(client, world, new_year):
+    """Issue 15, point 6: a coordinator locks the month just finished, usually of their one
+    organisation; one with several organisations still chooses."""
+    client.force_login(world.outsider_coordinator)  # one organisation
+    form = client.get(reverse("locks")).context["form"]
+    assert (form["year"].value(), form["month"].value()) == (2025, 12)
+    assert form["organisation"].value() == world.other_org.pk
+    assert f'<option value="{world.other_org.pk}" selected>' in str(form["organisation"])
+
+    client.force_login(world.coordinator)  # the division and its regiment
+    form = client.get(reverse("locks")).context["form"]
+    assert form["organisation"].value() is None
+    assert (form["year"].value(), form["month"].value()) == (2025, 12)

@@ -1,5 +1,7 @@
 """Reported months: coordinators lock months and decide the teams' amendments."""
 
+import datetime
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +17,7 @@ from teams.access import (
     active_memberships,
     coordinated_organisations,
     coordinates_team,
+    locks_months,
     visible_teams_coordinated,
 )
 from teams.fields import IdChoiceField
@@ -36,8 +39,16 @@ class LockForm(forms.Form):
     month = forms.IntegerField(label=gettext_lazy("month"), min_value=1, max_value=12)
 
     def __init__(self, *args, organisations, **kwargs):
+        """Offer what a coordinator locks at the start of a month: the month just finished,
+        and their organisation when they coordinate only one."""
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        if not self.is_bound:
+            only = list(organisations[:2])
+            if len(only) == 1:
+                self.fields["organisation"].initial = only[0].pk
+            last = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+            self.fields["year"].initial, self.fields["month"].initial = last.year, last.month
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
 
@@ -53,12 +64,10 @@ class LockForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def locks(request):
-    organisations = coordinated_organisations(request.user)
-    if not organisations.exists():
+    if not locks_months(request.user):
         raise PermissionDenied(_("Only coordinators lock months."))
-    today = timezone.localdate()
-    form = LockForm(request.POST or None, organisations=organisations,
-                    initial={"year": today.year, "month": today.month})
+    organisations = coordinated_organisations(request.user)
+    form = LockForm(request.POST or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
         lock = lock_month(user=request.user, **form.cleaned_data)
         messages.success(request, _("%(lock)s is locked.") % {"lock": lock})
