@@ -205,6 +205,20 @@ class TestDashboardFigures:
         assert len(rows) == 3  # header, the division's own teams, the regiment
         assert sorted(row[0] for row in rows[1:]) == sorted([world.org.label, "某团"])
 
+    def test_breakdown_headers_give_units_in_english(self, client, world, small):
+        client.force_login(world.coordinator)
+        client.post(reverse("set_language"), {"language": "en", "next": reverse("dashboard")})
+        query = {"year": 2017, "org": world.org.slug}
+
+        page = client.get(reverse("dashboard"), query)
+        exported = client.get(reverse("dashboard"), {**query, "_export": "csv"})
+
+        headers = [column["header"] for column in page.context["breakdown"]["columns"]][1:]
+        csv_headers = next(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))[1:]
+        for shown in (headers, csv_headers):
+            units = [header.rsplit("(", 1)[1].rstrip(")") for header in shown]
+            assert units == ["household visits", "households", "yuan"]
+
     def test_village_dashboard_shows_household_coverage(self, client, world, small):
         client.force_login(world.leader_a)
 
