@@ -99,6 +99,23 @@ class TestSeededDashboard:
             assert f'data-indicator="{code}"' in text
         assert "1935万元" in text and "2322户次" in text
 
+    def test_one_teams_report_names_the_team_not_several_teams(self, client, seeded):
+        from django.contrib.auth import get_user_model
+
+        client.force_login(get_user_model().objects.get(username="coordinator"))
+        url = reverse("year_report", args=[2017])
+
+        def report_text(**headers):
+            html = client.get(url, {"team": "kaiganqi"}, **headers).content.decode()
+            return re.sub(r"<[^>]+>", "", re.search(r'<p class="report-text[^"]*">(.*?)</p>', html, re.S).group(1))
+
+        chinese = report_text()
+        assert chinese.startswith("2017年，八师石河子市驻开干齐队工作队投入资金") and "各工作队" not in chinese
+        client.post(reverse("set_language"), {"language": "en", "next": url})
+        english = report_text()
+        assert english.startswith("In 2017, 8th Division work team at Kaiganqi Brigade invested")
+        assert "work teams" not in english
+
 
 class TestDashboardAccess:
     def test_coordinator_of_another_organisation_gets_403(self, client, world, small):
@@ -187,6 +204,20 @@ class TestDashboardFigures:
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert len(rows) == 3  # header, the division's own teams, the regiment
         assert sorted(row[0] for row in rows[1:]) == sorted([world.org.label, "某团"])
+
+    def test_breakdown_headers_give_units_in_english(self, client, world, small):
+        client.force_login(world.coordinator)
+        client.post(reverse("set_language"), {"language": "en", "next": reverse("dashboard")})
+        query = {"year": 2017, "org": world.org.slug}
+
+        page = client.get(reverse("dashboard"), query)
+        exported = client.get(reverse("dashboard"), {**query, "_export": "csv"})
+
+        headers = [column["header"] for column in page.context["breakdown"]["columns"]][1:]
+        csv_headers = next(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))[1:]
+        for shown in (headers, csv_headers):
+            units = [header.rsplit("(", 1)[1].rstrip(")") for header in shown]
+            assert units == ["household visits", "households", "yuan"]
 
     def test_village_dashboard_shows_household_coverage(self, client, world, small):
         client.force_login(world.leader_a)

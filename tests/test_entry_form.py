@@ -178,3 +178,14 @@ class TestHouseholdOrder:
         client.force_login(world.member_a)
 
         assert option_labels(new_form(client)) == ["12 · 王建华"]
+
+
+def test_english_labels_start_with_a_capital(client, world, visit):
+    client.force_login(world.member_a)
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("entry_new")})
+
+    html = new_form(client).content.decode()
+
+    labels = [re.sub(r"<[^>]+>", "", label).strip() for label in re.findall(r'<label class="form-label"[^>]*>(.*?)</label>', html, re.S)]
+    assert {"Date", "Activity", "Households", "Funds (yuan) (optional)"} <= set(labels)
+    assert all(label[0].isupper() for label in labels)

@@ -32,6 +32,12 @@ def _chinese():
     return not (get_language() or "").startswith("en")
 
 
+def unit_name(indicator):
+    """The indicator's stored unit as the active language writes it: "户次" in Chinese,
+    "household visits" in English (the stored value is the Chinese unit itself)."""
+    return indicator.unit if _chinese() else str(Unit(indicator.unit).label)
+
+
 @dataclass
 class Figure:
     """An indicator's total as a page shows it."""
@@ -56,7 +62,7 @@ class Figure:
         """The unit as the text shows it: 万元 for funds."""
         if self.is_funds:
             return "万元" if _chinese() else _("× 10,000 yuan")
-        return self.indicator.unit if _chinese() else str(Unit(self.indicator.unit).label)
+        return unit_name(self.indicator)
 
     @property
     def number(self):
@@ -74,7 +80,7 @@ class Figure:
     @property
     def exact(self):
         """The exact value in the stored unit: "19,350,000.00元"."""
-        unit = self.indicator.unit if _chinese() else str(Unit(self.indicator.unit).label)
+        unit = unit_name(self.indicator)
         value = f"{self.value:,.2f}" if self.is_funds else f"{self.value:,}"
         return f"{value}{unit}" if _chinese() else f"{value} {unit}"
 

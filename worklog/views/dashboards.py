@@ -20,7 +20,7 @@ from django_tables2 import RequestConfig
 from teams.access import can_see_scope, scope_refusal, visible_scopes
 from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
-from worklog.figures import Figure
+from worklog.figures import Figure, unit_name
 from worklog.models import HouseholdTally
 from worklog.spreadsheets import SpreadsheetExport
 from worklog.totals import (
@@ -146,7 +146,7 @@ class BreakdownTable(tables.Table):
     def __init__(self, rows, *, indicators, place_label, **kwargs):
         columns = [("place", tables.Column(verbose_name=place_label, order_by=("place_name",)))]
         columns += [
-            (f"i{ind.pk}", tables.Column(verbose_name=f"{ind.label} ({ind.unit})", attrs={"td": {"class": "text-end"}}))
+            (f"i{ind.pk}", tables.Column(verbose_name=f"{ind.label} ({unit_name(ind)})", attrs={"td": {"class": "text-end"}}))
             for ind in indicators
         ]
         super().__init__(rows, extra_columns=columns, **kwargs)
@@ -205,7 +205,7 @@ def _breakdown(scope, year, indicators):
 
 def _breakdown_page(request, rows, indicators, label):
     """The rows of the breakdown's page, in the order the `sort` parameter asks for."""
-    columns = [("place", label)] + [(f"i{ind.pk}", f"{ind.label} ({ind.unit})") for ind in indicators]
+    columns = [("place", label)] + [(f"i{ind.pk}", f"{ind.label} ({unit_name(ind)})") for ind in indicators]
     sort = request.GET.get("sort", "")
     key = sort.removeprefix("-")
     if key in dict(columns):

@@ -32,6 +32,14 @@ def achievements(scope, year, totals):
     return parts
 
 
+def _opening(scope):
+    """The report's sentence frame: a team's name already says it is a work team, so its
+    report names it alone; a wider scope speaks of the several teams working in it."""
+    if scope.kind == "team":
+        return _("In {year}, {scope} {achievements}.")
+    return _("In {year}, the work teams of {scope} {achievements}.")
+
+
 @login_required
 @require_GET
 def year_report(request, year):
@@ -43,7 +51,7 @@ def year_report(request, year):
     parts = achievements(scope, year, totals)
     separator = _(", ")
     text = format_html(
-        _("In {year}, the work teams of {scope} {achievements}."),
+        _opening(scope),
         year=year, scope=scope.name,
         achievements=mark_safe(separator.join(str(part) for part in parts)),
     ) if parts else ""
