@@ -115,6 +115,35 @@ def test_coordinator_sees_both_villages_and_can_filter_by_village(world, househo
     assert reverse("household_new") not in everything.content.decode()
 
 
+def test_a_leader_without_households_is_offered_to_add_or_import_them(world):
+    content = client_for(world.leader_a).get(reverse("household_list")).content.decode()
+
+    assert "还没有农户：可逐户新增，也可从表格导入。" in content
+    assert f'href="{reverse("household_new")}">新增农户</a>' in content
+    assert f'href="{reverse("import_households")}">导入农户</a>' in content
+
+
+def test_a_member_without_households_is_told_who_adds_them(world):
+    client = client_for(world.member_a)
+    client.post(reverse("set_language"), {"language": "en"})
+
+    content = client.get(reverse("household_list")).content.decode()
+
+    assert "No households yet: the team leader adds or imports them." in content
+    assert reverse("import_households") not in content
+
+
+def test_filters_that_match_no_household_offer_to_clear_them(world, household_a):
+    client = client_for(world.leader_a)
+    client.post(reverse("set_language"), {"language": "en"})
+
+    content = client.get(reverse("household_list"), {"q": "no such name"}).content.decode()
+
+    assert "No households match these filters." in content
+    assert f'href="{reverse("household_list")}">Clear the filters</a>' in content
+    assert "import them from a spreadsheet" not in content
+
+
 @pytest.mark.parametrize("name", ["member_b", "outsider_coordinator"])
 def test_outsiders_do_not_see_the_village_households(world, household_a, name):
     response = client_for(getattr(world, name)).get(reverse("household_list"))
