@@ -113,6 +113,11 @@ def test_the_lists_fit_a_phone_and_keep_every_column_on_a_desktop(page, live_ser
     assert_fits(page)
     expect(page.locator(".table-pager li:not(.d-sm-none) a", has_text="3")).to_be_visible()
 
+    # the coordinator's households span two villages: each row names its village
+    page.goto(live_server.url + "/households/")
+    expect(page.locator("tbody tr").first.locator("td").first).to_have_text(world.village_a.label)
+    assert_fits(page)
+
 
 def test_a_visit_logged_from_the_household_page(page, live_server, busy):
     world, visit = busy

@@ -4,6 +4,7 @@ the leader's form to add and edit households. Who may do what follows DESIGN §2
 import csv
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -113,6 +114,60 @@ def test_coordinator_sees_both_villages_and_can_filter_by_village(world, househo
     assert 'name="village"' in everything.content.decode()
     assert list_rows(only_b).keys() == {household_b}
     assert reverse("household_new") not in everything.content.decode()
+
+
+def table_rows(response):
+    """Each body row's cells as text, tags stripped, after the header's texts."""
+    table = re.search(r"<table.*?</table>", response.content.decode(), re.S).group(0)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in rows
+    ]
+
+
+def test_a_list_of_several_villages_names_each_household_s_village(world, household_a, household_b):
+    header, *rows = table_rows(client_for(world.coordinator).get(reverse("household_list")))
+
+    assert header[:3] == ["村", "门牌号", "户主"]
+    assert sorted(row[:3] for row in rows) == sorted([
+        [world.village_a.name, "7", UYGHUR_NAME], [world.village_b.name, "7", KAZAKH_NAME],
+    ])
+
+
+def test_a_list_of_one_village_has_no_village_column(world, household_a):
+    header, row = table_rows(client_for(world.member_a).get(reverse("household_list")))
+
+    assert header[:2] == ["门牌号", "户主"] and row[:2] == ["7", UYGHUR_NAME]
+
+
+def test_a_leader_without_households_is_offered_to_add_or_import_them(world):
+    content = client_for(world.leader_a).get(reverse("household_list")).content.decode()
+
+    assert "还没有农户：可逐户新增，也可从表格导入。" in content
+    assert f'href="{reverse("household_new")}">新增农户</a>' in content
+    assert f'href="{reverse("import_households")}">导入农户</a>' in content
+
+
+def test_a_member_without_households_is_told_who_adds_them(world):
+    client = client_for(world.member_a)
+    client.post(reverse("set_language"), {"language": "en"})
+
+    content = client.get(reverse("household_list")).content.decode()
+
+    assert "No households yet: the team leader adds or imports them." in content
+    assert reverse("import_households") not in content
+
+
+def test_filters_that_match_no_household_offer_to_clear_them(world, household_a):
+    client = client_for(world.leader_a)
+    client.post(reverse("set_language"), {"language": "en"})
+
+    content = client.get(reverse("household_list"), {"q": "no such name"}).content.decode()
+
+    assert "No households match these filters." in content
+    assert f'href="{reverse("household_list")}">Clear the filters</a>' in content
+    assert "import them from a spreadsheet" not in content
 
 
 @pytest.mark.parametrize("name", ["member_b", "outsider_coordinator"])

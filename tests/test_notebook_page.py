@@ -149,4 +149,27 @@ class TestCountAndPages:
         page = client.get(URL)
 
         assert listed(page) == [] and entry_count(page) == 0
-        assert "没有符合条件的记录。" in page.content.decode()
+        content = page.content.decode()
+        assert "还没有记录：点“新增记录”记下第一次走访。" in content
+        assert f'href="{reverse("entry_new")}">新增记录</a>' in content
+
+    def test_no_entry_matches_the_filters(self, client, world, visit):
+        EntryFactory(team=world.team_a, activity=visit, date=datetime.date(2017, 3, 9))
+        client.force_login(world.member_a)
+        client.post(reverse("set_language"), {"language": "en"})
+
+        page = client.get(URL, {"q": "no such title"})
+
+        assert listed(page) == []
+        content = page.content.decode()
+        assert "No entries match these filters." in content
+        assert f'href="{URL}">Clear the filters</a>' in content
+        assert "record your first visit" not in content
+
+    def test_a_coordinator_with_nothing_yet_is_not_asked_to_log(self, client, world):
+        client.force_login(world.coordinator)
+
+        content = client.get(URL).content.decode()
+
+        assert "还没有记录：工作队记下的记录会显示在这里。" in content
+        assert f'href="{reverse("entry_new")}"' not in content

@@ -103,7 +103,8 @@ def household_list(request):
             "filterset": filterset,
             "village": villages[0] if len(villages) == 1 else None,
             "can_add": managed_villages(request.user).exists(),
-            "show_village": len(villages) > 1,
+            # an empty list offers to clear the filters rather than to add households
+            "filtered": any(request.GET.get(name) for name in filterset.form.fields),
         },
     )
 
