@@ -26,6 +26,7 @@ from worklog.totals import resolve_scope, year_totals
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture
 def field(transactional_db):
     world = World.build()
