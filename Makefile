@@ -20,7 +20,7 @@ run: install
 	$(BIN)/python manage.py seed --demo-password "$$password" && \
 	echo "" && \
 	echo "Demo accounts (password for all: $$password):" && \
-	echo "  admin, coordinator, leader-kaiganqi, member-kaiganqi, leader-shayibake, member-shayibake," && \
+	echo "  admin, coordinator, coordinator-manas, leader-kaiganqi, member-kaiganqi, leader-shayibake, member-shayibake," && \
 	echo "  leader-lucaogou, member-lucaogou, leader-dawanzi, member-dawanzi" && \
 	echo "Serving http://$(HOST):$(PORT)/" && echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

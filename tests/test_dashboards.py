@@ -278,6 +278,18 @@ class TestApi:
         ))
         assert response.json()["indicators"][2]["value"] == "12345.67"
 
+    def test_without_a_year_the_latest_year_with_entries_is_answered(self, client, world, small):
+        from django.utils import timezone
+
+        client.force_login(world.coordinator)
+
+        document = self.get(client, org=world.org.slug).json()
+
+        assert document["year"] == 2017
+        assert document["indicators"][2]["value"] == "12345.67"
+        other = TeamFactory(organisation=world.org)
+        assert self.get(client, team=other.slug).json()["year"] == timezone.localdate().year
+
     def test_statuses(self, client, world, small):
         assert self.get(client, year=2017, org=world.org.slug).status_code in (401, 403)
         client.force_login(world.outsider_coordinator)

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -127,7 +128,7 @@ def test_demo_accounts_can_log_in(demo):
     backend = ModelBackend()
     roles = ("leader", "member")
     team_accounts = [(f"{role}-{team}", team, role) for team in TEAMS for role in roles]
-    for username in ["admin", "coordinator"] + [username for username, _, _ in team_accounts]:
+    for username in ["admin", "coordinator", "coordinator-manas"] + [username for username, _, _ in team_accounts]:
         assert backend.authenticate(None, username=username, password=PASSWORD), username
     assert backend.authenticate(None, username="admin", password=PASSWORD).is_superuser
     assert CoordinatorScope.objects.filter(
@@ -135,6 +136,16 @@ def test_demo_accounts_can_log_in(demo):
     ).exists()
     for username, team, role in team_accounts:
         assert Membership.objects.get(user__username=username, team__slug=team).role == role
+
+
+@pytest.mark.django_db
+def test_demo_area_coordinator_sees_manas_county_and_not_the_other_villages(demo, client):
+    client.force_login(get_user_model().objects.get(username="coordinator-manas"))
+    page = client.get("/dashboard/").content.decode()
+    assert "玛纳斯县" in page
+    assert "芦草沟村" in page and "大湾子村" in page
+    assert "开干齐队" not in page
+    assert client.get("/dashboard/?village=kaiganqi&year=2017").status_code == 403
 
 
 @pytest.mark.django_db

@@ -26,6 +26,8 @@ from worklog.demo.targets import SeedError
 from worklog.models import Activity, Indicator
 
 COORDINATOR_ORGANISATION = "8th-division"
+# A second demo coordinator sees one county's villages, so that area dashboards can be tried.
+COORDINATOR_AREA = "manas"
 BATCH_SIZE = 5000
 
 ACTIVITY_FIELDS = (
@@ -178,7 +180,8 @@ def households_by_village(numbers):
 
 def seed_accounts(teams, *, demo_password, created):
     """leader-<team> and member-<team> always (entries need authors); with a demo password
-    also `admin` and `coordinator`, and everyone gets that password.
+    also `admin`, `coordinator` (the organisation) and `coordinator-manas` (Manas County's
+    villages), and everyone gets that password.
 
     Returns {(team slug, role): user}.
     """
@@ -199,6 +202,11 @@ def seed_accounts(teams, *, demo_password, created):
             user=coordinator, organisation=organisation, area=None
         )
         accounts.append(coordinator)
+        area_coordinator = demo_user(f"coordinator-{COORDINATOR_AREA}", created)
+        CoordinatorScope.objects.get_or_create(
+            user=area_coordinator, organisation=None, area=Area.objects.get(slug=COORDINATOR_AREA)
+        )
+        accounts.append(area_coordinator)
         give_password(accounts, demo_password)
     return authors
 

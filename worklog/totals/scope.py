@@ -9,7 +9,7 @@ roll-ups along the organisation and area trees); the modules beside this one rea
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
 from teams.models import Area, Organisation, Team, Village
@@ -85,6 +85,14 @@ class Scope:
         if self.rollup is None:
             return Tally.objects.filter(self.entry_filter()).order_by()
         return self.rollup.sums.objects.filter(**{f"{self.rollup.node_path}__startswith": self.obj_path}).order_by()
+
+    def latest_year_with_data(self, *, up_to):
+        """The latest year with tallies, no later than `up_to` (an entry dated ahead by
+        mistake does not become the default); `up_to` itself when there is none. Pages and
+        the API open on it when no year is asked for: a new user's current year is often all
+        zeros while the notebook holds last year's work. One backward probe of the year index."""
+        latest = self.sum_rows().filter(year__lte=up_to).aggregate(latest=Max("year"))["latest"]
+        return latest if latest is not None else up_to
 
     def child_path_field(self, rows):
         """The path, for rows of `rows`' model, that a breakdown by child node groups on."""

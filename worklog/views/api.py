@@ -33,4 +33,6 @@ def api_totals(request):
         return _error(_("No such organisation, team, village or area."), 404)
     if not can_see_scope(request.user, scope.kind, scope.obj):
         return _error(_("You may not see these totals."), 403)
+    if not request.GET.get("year"):
+        year = scope.latest_year_with_data(up_to=year)
     return JsonResponse(totals_document(scope, year), json_dumps_params={"ensure_ascii": False})

@@ -7,7 +7,7 @@ import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Max, Min
+from django.db.models import Min
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -76,16 +76,8 @@ def scope_for_request(request):
     if not can_see_scope(request.user, scope.kind, scope.obj):
         raise PermissionDenied(scope_refusal(request.user))
     if not request.GET.get("year"):
-        year = _latest_year_with_data(scope, up_to=year)
+        year = scope.latest_year_with_data(up_to=year)
     return scope, year
-
-
-def _latest_year_with_data(scope, *, up_to):
-    """The scope's latest year with tallies, no later than `up_to` (an entry dated ahead
-    by mistake does not become the default); `up_to` itself when the scope has none. One
-    backward probe of the tallies' year index."""
-    latest = scope.sum_rows().filter(year__lte=up_to).aggregate(latest=Max("year"))["latest"]
-    return latest if latest is not None else up_to
 
 
 def _years_with_data(scope):
