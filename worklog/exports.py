@@ -18,6 +18,7 @@ from teams.models import Household
 from worklog.figures import TEN_THOUSAND, unit_name
 from worklog.models import Measure
 from worklog.spreadsheets import (
+    Column,
     Sheet,
     SpreadsheetExport,
     TotalRow,
@@ -47,11 +48,12 @@ def figure_cell(figure):
 # --- the notebook --------------------------------------------------------------------------
 
 
-def _notebook_headers():
-    return [capfirst(header) for header in (
-        _("date"), _("team"), _("village"), _("activity"), _("title"), _("households"),
-        _("household visits"), _("participants"), pgettext("measure", "sessions"),
-        _("quantity"), _("funds (yuan)"), _("author"), _("notes"),
+def _notebook_columns():
+    return [Column(capfirst(header), width) for header, width in (
+        (_("date"), 0), (_("team"), 0), (_("village"), 0), (_("activity"), 0), (_("title"), 30),
+        (_("households"), 30), (_("household visits"), 0), (_("participants"), 0),
+        (pgettext("measure", "sessions"), 0), (_("quantity"), 0), (_("funds (yuan)"), 16),
+        (_("author"), 0), (_("notes"), 40),
     )]
 
 
@@ -95,7 +97,7 @@ def notebook_download(entries, *, export_format, name, year, totals, for_import)
         exporter = SpreadsheetExport(export_format, table, dataset_kwargs={"title": "notebook"})
         return exporter.response(filename=f"{name}-{FOR_IMPORT}.{export_format}")
     title = f"{_('Notebook')} {year}" if year else _("Notebook")
-    sheet = Sheet(title=title, headers=_notebook_headers(), rows=_notebook_rows(entries, totals))
+    sheet = Sheet(title=title, columns=_notebook_columns(), rows=_notebook_rows(entries, totals))
     return sheet_download(sheet, export_format, name)
 
 
@@ -125,9 +127,12 @@ def households_download(households, *, export_format, name, for_import):
         # the byte order mark makes Excel read the file as UTF-8
         content = "\ufeff" + dataset.export("csv") if export_format == "csv" else dataset.export("xlsx")
         return download(content, export_format, f"{name}-{FOR_IMPORT}.{export_format}")
-    headers = [_("Village"), _("No."), _("Head of household"), _("People"), _("Phone"), _("Tags"),
-               _("Visits this year"), _("Last visit"), _("Notes")]
-    sheet = Sheet(title=_("Household register"), headers=headers, rows=_household_rows(households))
+    columns = [
+        Column(_("Village"), 16), Column(_("No.")), Column(_("Head of household"), 16),
+        Column(_("People")), Column(_("Phone")), Column(_("Tags"), 20),
+        Column(_("Visits this year")), Column(_("Last visit")), Column(_("Notes"), 40),
+    ]
+    sheet = Sheet(title=_("Household register"), columns=columns, rows=_household_rows(households))
     return sheet_download(sheet, export_format, name)
 
 
@@ -141,7 +146,7 @@ def breakdown_download(rows, *, indicators, label, totals, year, export_format, 
     def cell(indicator, value):
         return yuan(value) if indicator.measure == Measure.FUNDS else value
 
-    headers = [capfirst(label)] + [f"{ind.label} ({unit_name(ind)})" for ind in indicators]
+    columns = [Column(capfirst(label), 20)] + [Column(f"{ind.label} ({unit_name(ind)})") for ind in indicators]
     scope_totals = {total.indicator.pk: total.value for total in totals}
 
     def sheet_rows():
@@ -150,4 +155,5 @@ def breakdown_download(rows, *, indicators, label, totals, year, export_format, 
         yield TotalRow([_("Total")] + [cell(ind, scope_totals.get(ind.pk, 0)) for ind in indicators])
 
     title = _("By %(kind)s, %(year)s") % {"kind": label, "year": year}
-    return sheet_download(Sheet(title=title, headers=headers, rows=sheet_rows()), export_format, name)
+    sheet = Sheet(title=title, columns=columns, rows=sheet_rows())
+    return sheet_download(sheet, export_format, name)

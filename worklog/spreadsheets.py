@@ -13,6 +13,7 @@ import csv
 import datetime
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,7 +22,8 @@ from django.http import HttpResponse
 from django_tables2.export import TableExport
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import DEFAULT_FONT, Font
+from openpyxl.utils import get_column_letter
 
 from teams.text import printable
 
@@ -39,6 +41,10 @@ CONTENT_TYPES = {
 # Excel refuses these in a sheet's name, and names longer than 31 characters.
 NOT_IN_SHEET_TITLES = re.compile(r"[\[\]:*?/\\]")
 SHEET_TITLE_LENGTH = 31
+# in the width of a digit: a date, or 12,345,678.90, fits
+NARROWEST_COLUMN = 14
+BOLD = Font(name=DEFAULT_FONT.name, sz=DEFAULT_FONT.sz, family=DEFAULT_FONT.family,
+            scheme=DEFAULT_FONT.scheme, bold=True)
 
 
 def neutralise_formula(value):
@@ -91,6 +97,14 @@ def wan_yuan(value):
     return Number(value, WAN_YUAN_FORMAT)
 
 
+@dataclass(frozen=True)
+class Column:
+    header: str
+    # where its text needs more than the header's width (the rows are not known before
+    # they are written), in the width of a digit
+    width: int = 0
+
+
 @dataclass
 class Sheet:
     """What people download: a titled sheet, a header row, then rows of cells (text,
@@ -98,7 +112,7 @@ class Sheet:
     once, so that a large notebook is never held in memory whole."""
 
     title: str
-    headers: list
+    columns: list
     rows: object
 
 
@@ -123,7 +137,7 @@ def write_csv(sheet):
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([_csv_value(header) for header in sheet.headers])
+    writer.writerow([_csv_value(column.header) for column in sheet.columns])
     for row in sheet.rows:
         writer.writerow([_csv_value(value) for value in row])
     return out.getvalue()
@@ -150,8 +164,13 @@ def _xlsx_cell(worksheet, value, *, bold=False):
         if text.startswith(FORMULA_STARTS):
             cell.quotePrefix = True
     if bold:
-        cell.font = Font(bold=True)
+        cell.font = BOLD
     return cell
+
+
+def _text_width(text):
+    """Columns a text takes: Chinese characters are two digits wide."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
 
 
 def sheet_title(title):
@@ -164,7 +183,10 @@ def write_xlsx(sheet):
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet_title(sheet.title))
     worksheet.freeze_panes = "A2"
-    worksheet.append([_xlsx_cell(worksheet, header, bold=True) for header in sheet.headers])
+    for number, column in enumerate(sheet.columns, start=1):
+        width = max(NARROWEST_COLUMN, _text_width(column.header) + 2, column.width)
+        worksheet.column_dimensions[get_column_letter(number)].width = width
+    worksheet.append([_xlsx_cell(worksheet, column.header, bold=True) for column in sheet.columns])
     for row in sheet.rows:
         bold = isinstance(row, TotalRow)
         worksheet.append([_xlsx_cell(worksheet, value, bold=bold) for value in row])
