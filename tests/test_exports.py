@@ -13,13 +13,9 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from tests.factories import (
-    ActivityFactory,
-    EntryFactory,
-    HouseholdFactory,
-    IndicatorFactory,
-)
 from teams.models import HouseholdTag
+from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, IndicatorFactory
+from worklog.services import entry_soft_delete
 from worklog.tables import EXPORT_COLUMNS
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +145,15 @@ class TestNotebook:
         wan = sheet.cell(row=len(rows) + 1, column=2)
         assert wan.number_format == "0.00"
 
+    def test_deleted_entries_download_without_totals(self, client, world, notebook):
+        entry_soft_delete(entry=notebook[1], user=world.leader_a)
+        client.force_login(world.leader_a)
+
+        sheet = workbook(client.get(NOTEBOOK, {"year": 2017, "deleted": "1", "_export": "xlsx"}))
+
+        assert sheet.title == "已删除的记录 2017"
+        assert [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["饮水管道维修"]
+
     def test_headers_and_title_in_english(self, client, world, notebook):
         client.force_login(world.member_a)
         client.post(reverse("set_language"), {"language": "en", "next": NOTEBOOK})
@@ -262,7 +267,7 @@ class TestBreakdown:
 
         sheet = workbook(client.get(DASHBOARD, {"year": 2017, "org": world.org.slug, "_export": "xlsx"}))
 
-        assert sheet.title.startswith("按") and sheet.title.endswith("统计 2017")
+        assert sheet.title == "按派出单位统计 2017"
         headers = [cell.value for cell in sheet[1]]
         assert headers[1:] == ["入户宣讲 (户次)", "投入资金 (元)"]
         rows = list(sheet.iter_rows(min_row=2))

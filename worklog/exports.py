@@ -29,7 +29,8 @@ from worklog.spreadsheets import (
 )
 from worklog.tables import EntryExportTable, household_dataset
 
-# Entries read from the database at a time: a 100,000-row notebook is never in memory whole.
+# Rows read from the database at a time: the entries of a 100,000-row notebook are never
+# all in memory at once.
 CHUNK = 2000
 IMPORT_FORMAT = "import"
 FOR_IMPORT = "for-import"
@@ -59,7 +60,7 @@ def _notebook_columns():
 
 def _notebook_rows(entries, totals):
     """Each entry, then the sums of its figure columns, then the notebook's totals by
-    indicator (as the page shows them above the list)."""
+    indicator (as the page shows them above the list); no totals when `totals` is None."""
     households = Household.objects.only("house_number", "head_name").by_house_number()
     entries = entries.select_related("team", "village", "activity", "author").prefetch_related(
         Prefetch("households", queryset=households)
@@ -79,6 +80,8 @@ def _notebook_rows(entries, totals):
             entry.participants, entry.sessions, entry.quantity, yuan(entry.funds),
             person_name(entry.author), entry.notes,
         )
+    if totals is None:
+        return
     total = ngettext("Total of %(count)d entry", "Total of %(count)d entries", count) % {"count": count}
     yield TotalRow((total, None, None, None, None, None, visits, participants, sessions, quantity,
                     yuan(funds), None, None))
@@ -89,14 +92,15 @@ def _notebook_rows(entries, totals):
             yield (figure.label, figure_cell(figure), figure.unit)
 
 
-def notebook_download(entries, *, export_format, name, year, totals, for_import):
+def notebook_download(entries, *, export_format, name, year, totals, for_import, deleted=False):
     """The filtered entries, every one, not a page of them. `totals`: the figures the
-    notebook shows for them (worklog.figures.Figure)."""
+    notebook shows for them (worklog.figures.Figure), None for none at all."""
     if for_import:
         table = EntryExportTable(EntryExportTable.entries(entries))
         exporter = SpreadsheetExport(export_format, table, dataset_kwargs={"title": "notebook"})
         return exporter.response(filename=f"{name}-{FOR_IMPORT}.{export_format}")
-    title = f"{_('Notebook')} {year}" if year else _("Notebook")
+    title = _("Deleted entries") if deleted else _("Notebook")
+    title = f"{title} {year}" if year else title
     sheet = Sheet(title=title, columns=_notebook_columns(), rows=_notebook_rows(entries, totals))
     return sheet_download(sheet, export_format, name)
 

@@ -95,12 +95,17 @@ def _export_name(filterset):
 
 
 def _export(request, filterset, entries, export_format):
-    """People's file with the totals the page shows, or (`format=import`) the import's."""
+    """People's file with the totals the page shows (none for deleted entries, which count
+    towards nothing), or (`format=import`) the import's columns."""
     for_import = request.GET.get("format") == IMPORT_FORMAT
-    totals = [] if for_import else _shown_totals(filterset, entries, _tallies(request, filterset))
+    if for_import or filterset.shows_deleted:
+        totals = None
+    else:
+        totals = _shown_totals(filterset, entries, _tallies(request, filterset))
     return notebook_download(
         entries, export_format=export_format, name=_export_name(filterset),
         year=filterset.form.cleaned_data.get("year"), totals=totals, for_import=for_import,
+        deleted=filterset.shows_deleted,
     )
 
 
