@@ -176,6 +176,13 @@ class TestNotebook:
         assert dict(zip(rows[0], rows[2]))["资金（元）"] == "1234.50"
         assert rows[3][:1] + rows[3][6:11] == ["合计（2条记录）", "2", "7", "0", "0", "1234.50"]
 
+    def test_csv_gives_the_figures_exactly(self, client, world, notebook, indicators):
+        client.force_login(world.member_a)
+
+        rows = csv_rows(client.get(NOTEBOOK, {"year": 2017, "_export": "csv"}))
+
+        assert rows[5:] == [["这些记录的合计"], ["入户宣讲", "2", "户次"], ["投入资金", "0.12345", "万元"]]
+
     @pytest.mark.parametrize("export_format", ["csv", "xlsx"])
     def test_import_format_keeps_the_import_columns(self, client, world, notebook, export_format):
         client.force_login(world.member_a)

@@ -124,6 +124,8 @@ def _csv_value(value):
     if value is None:
         return ""
     if isinstance(value, Number):
+        if value.number_format == WAN_YUAN_FORMAT:  # exact, as many decimals as it takes
+            return f"{value.value.normalize():f}"
         value = value.value
     if isinstance(value, datetime.date):
         return value.isoformat()
