@@ -202,8 +202,9 @@ class TestDashboardFigures:
         response = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug, "_export": "csv"})
 
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert len(rows) == 3  # header, the division's own teams, the regiment
-        assert sorted(row[0] for row in rows[1:]) == sorted([world.org.label, "某团"])
+        assert len(rows) == 4  # header, the division's own teams, the regiment, the total
+        assert sorted(row[0] for row in rows[1:3]) == sorted([world.org.label, "某团"])
+        assert rows[3] == ["合计", "3", "2", "12345.67"]
 
     def test_breakdown_headers_give_units_in_english(self, client, world, small):
         client.force_login(world.coordinator)

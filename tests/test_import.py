@@ -481,7 +481,7 @@ class TestRoundTrip:
         ]
         before = totals()
         client.force_login(world.coordinator)
-        response = client.get(reverse("notebook"), {"_export": export_format})
+        response = client.get(reverse("notebook"), {"_export": export_format, "format": "import"})
         assert response.status_code == 200
         uuids = {entry.uuid for entry in made}
         # An empty notebook, as in a new database: below the app, which never deletes entries.

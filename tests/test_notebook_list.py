@@ -398,9 +398,9 @@ class TestExport:
     def test_filtered_rows_in_the_import_columns(self, client, world, entries, export_format):
         client.force_login(world.member_a)
 
-        response = client.get(URL, {"year": 2017, "_export": export_format, "page": 2})
+        response = client.get(URL, {"year": 2017, "_export": export_format, "format": "import", "page": 2})
 
-        disposition = f'attachment; filename="notebook-2017.{export_format}"'
+        disposition = f'attachment; filename="notebook-2017-for-import.{export_format}"'
         assert response["Content-Disposition"] == disposition
         rows = export_rows(response)
         assert [row["uuid"] for row in rows] == [str(entries[0].uuid), str(entries[1].uuid)]
@@ -418,7 +418,7 @@ class TestExport:
     def test_formula_injection_is_neutralised(self, client, world, entries, export_format):
         client.force_login(world.member_a)
 
-        rows = export_rows(client.get(URL, {"year": 2017, "_export": export_format}))
+        rows = export_rows(client.get(URL, {"year": 2017, "_export": export_format, "format": "import"}))
 
         assert rows[0]["title"] == "'=1+1"
         assert rows[0]["notes"] == "'-2 households"
@@ -427,7 +427,7 @@ class TestExport:
     def test_xlsx_cells_are_text_not_formulas(self, client, world, entries):
         client.force_login(world.member_a)
 
-        response = client.get(URL, {"year": 2017, "_export": "xlsx"})
+        response = client.get(URL, {"year": 2017, "_export": "xlsx", "format": "import"})
 
         sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
         assert "f" not in {cell.data_type for row in sheet.iter_rows() for cell in row}
@@ -438,14 +438,14 @@ class TestExport:
             EntryFactory(team=world.team_a, activity=visit)
         client.force_login(world.member_a)
 
-        assert len(export_rows(client.get(URL, {"_export": "csv"}))) == 55
+        assert len(export_rows(client.get(URL, {"_export": "csv", "format": "import"}))) == 55
 
     def test_export_without_a_year_and_for_an_organisation(self, client, world, entries):
         client.force_login(world.coordinator)
 
-        response = client.get(URL, {"org": "division", "_export": "csv"})
+        response = client.get(URL, {"org": "division", "_export": "csv", "format": "import"})
 
-        assert response["Content-Disposition"] == 'attachment; filename="notebook-division.csv"'
+        assert response["Content-Disposition"] == 'attachment; filename="notebook-division-for-import.csv"'
         assert len(export_rows(response)) == 4
 
 

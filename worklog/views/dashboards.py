@@ -3,7 +3,6 @@
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
-import django_tables2 as tables
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
@@ -12,17 +11,16 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from django_tables2 import RequestConfig
 
 from teams.access import can_see_scope, scope_refusal, visible_scopes
 from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
+from worklog.exports import breakdown_download
 from worklog.figures import Figure, unit_name
 from worklog.models import HouseholdTally
-from worklog.spreadsheets import SpreadsheetExport
+from worklog.tables import EXPORT_FORMATS
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
@@ -128,28 +126,6 @@ def _coverage(scope, year):
     }
 
 
-class BreakdownTable(tables.Table):
-    """One row per team or village, one column per indicator (exact values)."""
-
-    class Meta:
-        attrs = {"class": "table table-sm table-striped breakdown-table"}
-        orderable = True
-
-    def __init__(self, rows, *, indicators, place_label, **kwargs):
-        columns = [("place", tables.Column(verbose_name=place_label, order_by=("place_name",)))]
-        columns += [
-            (f"i{ind.pk}", tables.Column(verbose_name=f"{ind.label} ({unit_name(ind)})", attrs={"td": {"class": "text-end"}}))
-            for ind in indicators
-        ]
-        super().__init__(rows, extra_columns=columns, **kwargs)
-
-    def render_place(self, value, record):
-        return format_html('<a href="{}">{}</a>', record["place_url"], value)
-
-    def value_place(self, value):
-        return str(value)
-
-
 BREAKDOWN_PER_PAGE = 50
 
 
@@ -178,7 +154,7 @@ def _breakdown(scope, year, indicators):
     """The breakdown's rows, one per child organisation or area, team or village, in name
     order, and the label of their kind. The page shows them as plain rows (sorted and
     paginated by _breakdown_page: rendering through django-tables2 cost more than the rest
-    of the dashboard at 10 M entries); the exports go through BreakdownTable."""
+    of the dashboard at 10 M entries); the exports go through worklog.exports."""
     by, load_places, label = _breakdown_places(scope)
     grouped = grouped_totals(scope, year, indicators, by=by)
     places = load_places(grouped)
@@ -259,11 +235,11 @@ def dashboard(request):
         })
     rows, label = _breakdown(scope, year, indicators)
     export_format = request.GET.get("_export")
-    if SpreadsheetExport.is_valid_format(export_format):
-        table = BreakdownTable(rows, indicators=indicators, place_label=label)
-        RequestConfig(request, paginate=False).configure(table)
-        name = f"dashboard-{scope.slug or 'all'}-{year}.{export_format}"
-        return SpreadsheetExport(export_format, table).response(filename=name)
+    if export_format in EXPORT_FORMATS:
+        return breakdown_download(
+            rows, indicators=indicators, label=label, totals=this_year, year=year,
+            export_format=export_format, name=f"dashboard-{scope.slug or 'all'}-{year}",
+        )
     context = {
         "scope": scope,
         "year": year,

@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,16 +26,13 @@ from teams.access import (
     writable_teams,
 )
 from teams.forms import HouseholdForm
+from worklog.exports import IMPORT_FORMAT, households_download
 from worklog.filters import HouseholdFilter
 from worklog.history import revisions
 from worklog.models import Activity, Entry, EntryHousehold, HouseholdTally, Tally
-from worklog.tables import HouseholdTable, household_dataset
+from worklog.tables import EXPORT_FORMATS, HouseholdTable
 
 PER_PAGE = 50
-EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _with_visits(households, year):
@@ -60,17 +56,14 @@ def _with_visits(households, year):
     )
 
 
-def _export(households, export_type):
-    dataset = household_dataset(households)
-    if export_type == "csv":
-        # the byte order mark makes Excel read the file as UTF-8
-        content = "\ufeff" + dataset.export("csv")
-    else:
-        content = dataset.export("xlsx")
-    response = HttpResponse(content, content_type=EXPORT_TYPES[export_type])
-    filename = f"households-{timezone.localdate():%Y-%m-%d}.{export_type}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def _export(request, households, export_format):
+    """People's register with this year's visits, or (`format=import`) the import's columns."""
+    today = timezone.localdate()
+    for_import = request.GET.get("format") == IMPORT_FORMAT
+    return households_download(
+        households if for_import else _with_visits(households, today.year),
+        export_format=export_format, name=f"households-{today:%Y-%m-%d}", for_import=for_import,
+    )
 
 
 @login_required
@@ -86,9 +79,9 @@ def household_list(request):
     filterset = HouseholdFilter(request.GET, queryset=households, villages=villages)
     households = filterset.qs if filterset.is_valid() else households.none()
 
-    export_type = request.GET.get("_export")
-    if export_type in EXPORT_TYPES:
-        return _export(households, export_type)
+    export_format = request.GET.get("_export")
+    if export_format in EXPORT_FORMATS:
+        return _export(request, households, export_format)
 
     table = HouseholdTable(
         _with_visits(households, timezone.localdate().year),

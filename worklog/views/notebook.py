@@ -12,12 +12,8 @@ from teams.access import can_import, visible_entries, writable_teams
 from worklog.figures import figures
 from worklog.filters import EntryFilter
 from worklog.models import Entry, HouseholdTally, Tally
-from worklog.spreadsheets import SpreadsheetExport
-from worklog.tables import (
-    EXPORT_FORMATS,
-    EntryExportTable,
-    NotebookTable,
-)
+from worklog.exports import IMPORT_FORMAT, notebook_download
+from worklog.tables import EXPORT_FORMATS, NotebookTable
 from worklog.totals import indicator_totals, load_indicators, tally_totals
 
 PER_PAGE = 50
@@ -89,19 +85,28 @@ def _unlisted(filterset, count):
     return place, (every_team["entries"] or 0) - count
 
 
-def _export_filename(filterset, export_format):
+def _export_name(filterset):
     data = filterset.form.cleaned_data
     parts = ["notebook"]
     parts += [data[kind].slug for kind in ("org", "area", "team", "village") if data.get(kind)]
     if data.get("year"):
         parts.append(str(data["year"]))
-    return f"{'-'.join(parts)}.{export_format}"
+    return "-".join(parts)
 
 
-def _export(filterset, entries, export_format):
-    table = EntryExportTable(EntryExportTable.entries(entries))
-    exporter = SpreadsheetExport(export_format, table, dataset_kwargs={"title": "notebook"})
-    return exporter.response(filename=_export_filename(filterset, export_format))
+def _export(request, filterset, entries, export_format):
+    """People's file with the totals the page shows (none for deleted entries, which count
+    towards nothing), or (`format=import`) the import's columns."""
+    for_import = request.GET.get("format") == IMPORT_FORMAT
+    if for_import or filterset.shows_deleted:
+        totals = None
+    else:
+        totals = _shown_totals(filterset, entries, _tallies(request, filterset))
+    return notebook_download(
+        entries, export_format=export_format, name=_export_name(filterset),
+        year=filterset.form.cleaned_data.get("year"), totals=totals, for_import=for_import,
+        deleted=filterset.shows_deleted,
+    )
 
 
 @login_required
@@ -114,7 +119,7 @@ def notebook(request):
 
     export_format = request.GET.get("_export")
     if valid and export_format in EXPORT_FORMATS:
-        return _export(filterset, entries, export_format)
+        return _export(request, filterset, entries, export_format)
 
     tallies = _tallies(request, filterset) if valid else None
     listed, count = _listed(entries, tallies)
