@@ -1,6 +1,7 @@
 """The admin of the teams app: the organisation and area trees, villages, teams and their
 members, households, coordinators' scopes, and the User admin with those as inlines."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -23,8 +24,28 @@ from teams.models import (
     Team,
     Village,
 )
+from teams.slugs import slug_from
 
 User = get_user_model()
+
+
+class SlugFromNameForm(forms.ModelForm):
+    """The slug may be left blank: it is then made from the Chinese name, in pinyin
+    (teams/slugs.py). On the server, not by the admin's script, which drops Chinese."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _(
+                "Leave blank to fill from the name, in pinyin (开干齐 → kaiganqi)."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("slug") and cleaned.get("name") and "slug" not in self.errors:
+            cleaned["slug"] = slug_from(cleaned["name"], self._meta.model, pk=self.instance.pk)
+        return cleaned
 
 
 # --- trees -------------------------------------------------------------------------------
@@ -42,7 +63,7 @@ class TreeNodeAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "slug"]
     autocomplete_fields = ["parent"]
     readonly_fields = ["path", "depth"]
-    prepopulated_fields = {"slug": ["name_en"]}
+    form = SlugFromNameForm
     ordering = ["path"]
 
     @admin.display(description=_("name"), ordering="path")
@@ -76,7 +97,7 @@ class VillageAdmin(admin.ModelAdmin):
     list_filter = ["kind", "area"]
     search_fields = ["name", "name_en", "slug"]
     autocomplete_fields = ["area"]
-    prepopulated_fields = {"slug": ["name_en"]}
+    form = SlugFromNameForm
     fields = ["name", "name_en", "slug", "kind", "area", "households_link", "teams_posted"]
     readonly_fields = ["households_link", "teams_posted"]
 
@@ -193,7 +214,7 @@ class TeamAdmin(ReadOnlyHistoryAdmin):
     list_filter = ["organisation", DeploymentFilter]
     search_fields = ["name", "name_en", "slug", "village__name"]
     autocomplete_fields = ["organisation", "village"]
-    prepopulated_fields = {"slug": ["name_en"]}
+    form = SlugFromNameForm
     date_hierarchy = "starts_on"
     fields = ["name", "name_en", "slug", "organisation", "village", "starts_on", "ends_on"]
     inlines = [MembershipInline]
