@@ -13,6 +13,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from teams import admin_logins  # noqa: F401  (django-axes' admin, translated)
+from teams.admin_names import DeletesLinksQuietlyMixin, TranslatedPermissionsMixin
 from teams.history_admin import ReadOnlyHistoryAdmin
 from teams.models import (
     Area,
@@ -151,13 +153,13 @@ class VillageAdmin(admin.ModelAdmin):
 
 
 @admin.register(HouseholdTag)
-class HouseholdTagAdmin(admin.ModelAdmin):
+class HouseholdTagAdmin(DeletesLinksQuietlyMixin, admin.ModelAdmin):
     list_display = ["name", "name_en"]
     search_fields = ["name", "name_en"]
 
 
 @admin.register(Household)
-class HouseholdAdmin(ReadOnlyHistoryAdmin):
+class HouseholdAdmin(DeletesLinksQuietlyMixin, ReadOnlyHistoryAdmin):
     """What the admin may delete is the notebook's to say (its entries link households):
     worklog/admin.py registers this admin again with that guard."""
 
@@ -262,9 +264,9 @@ class UserMembershipInline(admin.TabularInline):
     extra = 0
 
 
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(TranslatedPermissionsMixin, DeletesLinksQuietlyMixin, DjangoUserAdmin):
     """Django's User admin plus where the user works: team memberships and, for a
-    coordinator, the subtrees they oversee."""
+    coordinator, the subtrees they oversee; its permissions named in the reader's language."""
 
     inlines = [UserMembershipInline, CoordinatorScopeInline]
     list_display = DjangoUserAdmin.list_display + ("is_coordinator",)

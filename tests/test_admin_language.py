@@ -5,7 +5,7 @@ the options of every select (the permission picker among them) — and failing o
 word that is neither a proper name, a code nor a value of the test's own data."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from uuid import uuid4
@@ -34,16 +34,19 @@ from worklog.services import entry_create
 
 pytestmark = pytest.mark.django_db
 
-# Words that stay as they are in a Chinese page: names, codes, formats.
+# Words that stay as they are in a Chinese page: names, codes, keys.
 PROPER = {
-    "Django", "IP", "HTTP", "GET", "POST", "URL", "SHA", "sha256", "ID", "Email",
-    "admin",  # the site's own path, shown in "view site"-style links
+    "ID", "URL", "IP", "HTTP", "GET", "POST", "sha256", "uuid", "LDAP", "Control", "Command", "Mac",
+    "kaiganqi",  # the slug help text's example
+    "invested", "value",  # the example of an indicator's English phrase, "invested {value}"
+    # simple-history's record list prints an empty change reason as "None"; the history
+    # branch (h-history) replaces that template: take this off once it has landed.
+    "None",
 }
-# The test data's ASCII values (slugs, codes, usernames): data, not interface.
-DATA = {
-    "root", "div", "lcg", "xj", "qsh", "repair", "deeds", "leader", "lcg-leader", "axes",
-    "Mozilla", "example", "com",
-}
+# The test data's ASCII values (slugs, codes, usernames, what axes records): data.
+DATA = {"root", "div", "lcg", "xj", "qsh", "repair", "deeds", "leader", "Mozilla", "unknown",
+        "accounts", "login", "example", "com"}
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 IGNORED_TAGS = {"script", "style"}
 SHOWN_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label"}
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
@@ -60,6 +63,8 @@ class VisibleText(HTMLParser):
         if tag in IGNORED_TAGS:
             self._skipping += 1
         attrs = dict(attrs)
+        if tag == "img" and "/admin/img/icon-" in (attrs.get("src") or ""):
+            return  # Django writes a yes/no icon's alt as True/False, in no language
         for name in SHOWN_ATTRIBUTES & attrs.keys():
             self.runs.append(attrs[name] or "")
         if tag == "input" and attrs.get("type") in {"submit", "button"}:
@@ -80,7 +85,7 @@ def english_left(html):
     parser.feed(html)
     return sorted({
         run for run in parser.runs
-        if any(word not in PROPER | DATA for word in ENGLISH_WORD.findall(run))
+        if any(word not in PROPER | DATA for word in ENGLISH_WORD.findall(UUID.sub("", run)))
     })
 
 
@@ -141,6 +146,9 @@ def admin_pages():
         if first is not None:
             yield reverse(f"{prefix}_change", args=[first.pk])
             yield reverse(f"{prefix}_history", args=[first.pk])
+            if hasattr(model, "history"):  # a past version, as the audit shows it
+                record = first.history.order_by("history_id").first()
+                yield reverse(f"{prefix}_simple_history", args=[first.pk, record.history_id])
             try:
                 yield reverse(f"{prefix}_delete", args=[first.pk])
             except NoReverseMatch:
@@ -149,13 +157,71 @@ def admin_pages():
 
 def test_every_admin_page_is_in_chinese(client, everything):
     client.force_login(everything)
-    found = {}
+    found, read = {}, 0
     for url in admin_pages():
         response = client.get(url)
         if response.status_code != 200:  # a read-only model's add page: 403, nothing to read
             continue
+        read += 1
         left = english_left(response.content.decode())
         if left:
             found[url] = left
-    import json, os; json.dump(found, open("/tmp/admin_found.json", "w"), ensure_ascii=False, indent=1)
     assert found == {}
+    assert read > 80  # every model's pages, axes' and auth's among them
+
+
+def test_the_crawl_sees_english_where_it_is():
+    page = """<h1>增加 用户</h1><p>After you’ve created a user</p><img src="/s/x.svg" alt="Search">
+              <select><option>工作队 | Can add team</option></select><script>var a = "b";</script>"""
+
+    assert english_left(page) == ["After you’ve created a user", "Search", "工作队 | Can add team"]
+
+
+# --- what the crawl found, each fixed where it was ------------------------------------------
+
+
+def test_the_permission_picker_names_audit_models_and_actions_in_chinese(client, everything):
+    client.force_login(everything)
+    page = client.get(reverse("admin:auth_group_add")).content.decode()
+
+    assert "工作队与村 | 工作队的历史记录 | 可查看工作队的历史记录" in page
+    assert "工作队与村 | 农户的标签的历史记录 | 可查看农户的标签的历史记录" in page
+    assert "登录记录 | 登录尝试 | 可删除登录尝试" in page
+
+
+def test_the_permission_picker_reads_in_english_too(client, everything):
+    client.force_login(everything)
+    page = client.get(reverse("admin:auth_group_add"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Teams and villages | history of team | Can view history of team" in page
+
+
+def test_the_login_attempts_section_is_named_in_chinese(client, everything):
+    client.force_login(everything)
+    index = client.get(reverse("admin:index")).content.decode()
+    attempts = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+
+    assert "登录记录" in index and "登录日志" in index and "登录失败" in index
+    assert "还可尝试 3 次" in attempts and "清理过期的登录尝试" in attempts
+    assert "leader 的登录尝试" in attempts
+
+
+def test_cleaning_up_login_attempts_says_so_in_chinese(client, everything, settings):
+    client.force_login(everything)
+    attempt = AccessAttempt.objects.get()
+    AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=timezone.now() - timedelta(days=1))
+    response = client.post(reverse("admin:axes_accessattempt_changelist"), {
+        "action": "cleanup_expired_attempts", "_selected_action": [attempt.pk],
+    }, follow=True)
+
+    assert "已清理 1 条过期的登录尝试。" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
+
+
+def test_a_delete_page_does_not_list_the_links_of_a_many_to_many_field(client, everything):
+    client.force_login(everything)
+    tag = HouseholdTag.objects.get()
+    page = client.get(reverse("admin:teams_householdtag_delete", args=[tag.pk])).content.decode()
+
+    assert "Household_tags object" not in page and "关系" not in page
+    assert "建档立卡" in page
