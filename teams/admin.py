@@ -1,6 +1,7 @@
 """The admin of the teams app: the organisation and area trees, villages, teams and their
 members, households, coordinators' scopes, and the User admin with those as inlines."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -12,6 +13,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from teams import admin_logins  # noqa: F401  (django-axes' admin, translated)
+from teams.admin_names import DeletesLinksQuietlyMixin, TranslatedPermissionsMixin
 from teams.history_admin import ReadOnlyHistoryAdmin
 from teams.models import (
     Area,
@@ -23,8 +26,28 @@ from teams.models import (
     Team,
     Village,
 )
+from teams.slugs import slug_from
 
 User = get_user_model()
+
+
+class SlugFromNameForm(forms.ModelForm):
+    """The slug may be left blank: it is then made from the Chinese name, in pinyin
+    (teams/slugs.py). On the server, not by the admin's script, which drops Chinese."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _(
+                "Leave blank to fill from the name, in pinyin (开干齐 → kaiganqi)."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("slug") and cleaned.get("name") and "slug" not in self.errors:
+            cleaned["slug"] = slug_from(cleaned["name"], self._meta.model, pk=self.instance.pk)
+        return cleaned
 
 
 # --- trees -------------------------------------------------------------------------------
@@ -42,7 +65,7 @@ class TreeNodeAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "slug"]
     autocomplete_fields = ["parent"]
     readonly_fields = ["path", "depth"]
-    prepopulated_fields = {"slug": ["name_en"]}
+    form = SlugFromNameForm
     ordering = ["path"]
 
     @admin.display(description=_("name"), ordering="path")
@@ -76,7 +99,7 @@ class VillageAdmin(admin.ModelAdmin):
     list_filter = ["kind", "area"]
     search_fields = ["name", "name_en", "slug"]
     autocomplete_fields = ["area"]
-    prepopulated_fields = {"slug": ["name_en"]}
+    form = SlugFromNameForm
     fields = ["name", "name_en", "slug", "kind", "area", "households_link", "teams_posted"]
     readonly_fields = ["households_link", "teams_posted"]
 
@@ -130,13 +153,13 @@ class VillageAdmin(admin.ModelAdmin):
 
 
 @admin.register(HouseholdTag)
-class HouseholdTagAdmin(admin.ModelAdmin):
+class HouseholdTagAdmin(DeletesLinksQuietlyMixin, admin.ModelAdmin):
     list_display = ["name", "name_en"]
     search_fields = ["name", "name_en"]
 
 
 @admin.register(Household)
-class HouseholdAdmin(ReadOnlyHistoryAdmin):
+class HouseholdAdmin(DeletesLinksQuietlyMixin, ReadOnlyHistoryAdmin):
     """What the admin may delete is the notebook's to say (its entries link households):
     worklog/admin.py registers this admin again with that guard."""
 
@@ -193,7 +216,7 @@ class TeamAdmin(ReadOnlyHistoryAdmin):
     list_filter = ["organisation", DeploymentFilter]
     search_fields = ["name", "name_en", "slug", "village__name"]
     autocomplete_fields = ["organisation", "village"]
-    prepopulated_fields = {"slug": ["name_en"]}
+    form = SlugFromNameForm
     date_hierarchy = "starts_on"
     fields = ["name", "name_en", "slug", "organisation", "village", "starts_on", "ends_on"]
     inlines = [MembershipInline]
@@ -241,9 +264,9 @@ class UserMembershipInline(admin.TabularInline):
     extra = 0
 
 
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(TranslatedPermissionsMixin, DeletesLinksQuietlyMixin, DjangoUserAdmin):
     """Django's User admin plus where the user works: team memberships and, for a
-    coordinator, the subtrees they oversee."""
+    coordinator, the subtrees they oversee; its permissions named in the reader's language."""
 
     inlines = [UserMembershipInline, CoordinatorScopeInline]
     list_display = DjangoUserAdmin.list_display + ("is_coordinator",)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from teams import admin as teams_admin
+from teams.admin_names import DeletesLinksQuietlyMixin
 from teams.history_admin import ReadOnlyHistoryAdmin
 from teams.models import Household
 from worklog.locking import locked_months, month_name
@@ -39,7 +40,7 @@ MEASURE_SWITCHES = [
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(DeletesLinksQuietlyMixin, admin.ModelAdmin):
     list_display = [
         "code", "name", "name_en", "category",
         *MEASURE_SWITCHES,
@@ -56,7 +57,7 @@ class ActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(DeletesLinksQuietlyMixin, admin.ModelAdmin):
     list_display = [
         "order", "code", "label_zh", "label_en", "unit", "measure", "activity_codes",
     ]

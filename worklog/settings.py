@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "django_filters",
     "bootstrap",
     "simple_history",
-    "axes",
+    "teams.apps.AxesConfig",  # django-axes, named in the reader's language
     "teams",
     "worklog",
 ]

@@ -53,9 +53,15 @@ class LockedTeamMonth(models.Model):
     month = models.PositiveSmallIntegerField()
 
     class Meta:
+        verbose_name = _("locked team month")
+        verbose_name_plural = _("locked team months")
         constraints = [
             models.UniqueConstraint(fields=["team", "year", "month"], name="one_lock_per_team_month"),
         ]
+
+    def __str__(self):
+        return _("%(team)s, %(year)s-%(month)02d, locked") % {
+            "team": self.team, "year": self.year, "month": self.month}
 
 
 def reported_of(model):
