@@ -193,11 +193,13 @@ def _limited(length):
 
 def _number(cell, problem, check):
     """The cell as a Decimal that `check` accepts (it raises _Bad otherwise); `problem` (a
-    message id) says what the cell should have been."""
+    message id) says what the cell should have been. A number cell (a float, as LibreOffice
+    and Excel store every number) counts as the 15 significant digits a spreadsheet keeps
+    and shows: 1234.56 is 1234.56 yuan, and =0.1*3 is 0.3, not 0.30000000000000004."""
     try:
         if isinstance(cell, bool):
             raise InvalidOperation
-        number = Decimal(repr(cell) if isinstance(cell, float) else str(cell).strip())
+        number = Decimal(format(cell, ".15g") if isinstance(cell, float) else str(cell).strip())
         if not number.is_finite():
             raise InvalidOperation
     except InvalidOperation:
