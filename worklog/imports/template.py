@@ -34,6 +34,7 @@ FILLED_ROWS = 1000  # rows of the entries sheet that get the drop-down lists and
 MEASURES = ("households", "participants", "sessions", "quantity", "funds")
 FORMATS = {"date": "yyyy-mm-dd", "text": "@", "count": "0", "funds": "#,##0.00"}
 WIDTHS = {"date": 12, "text": 16, "count": 12, "funds": 14}
+WIDE = {"activity": 22, "title": 24, "notes": 24, "uuid": 38}  # by column: what they hold
 BOLD = Font(bold=True)
 REQUIRED = PatternFill("solid", fgColor="FFF2CC")
 WRAPPED = Alignment(wrap_text=True, vertical="top")
@@ -83,7 +84,7 @@ def _entry_header(sheet, names):
             help_text = _("Required.") + " " + help_text
         cell.comment = Comment(help_text, "Team Worklog", width=260, height=110)
         letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = WIDTHS[column.kind]
+        sheet.column_dimensions[letter].width = WIDE.get(column.name, WIDTHS[column.kind])
         sheet.column_dimensions[letter].number_format = FORMATS[column.kind]
     sheet.freeze_panes = "A2"
 
@@ -140,6 +141,7 @@ def _examples(sheet, activities, teams):
     note = sheet.cell(row=1, column=len(ENTRY_SPEC) + 2, value=_(
         "Examples only: this sheet is never imported. Copy a row to the first sheet and change it."))
     note.font = BOLD
+    sheet.column_dimensions[get_column_letter(note.column)].width = 70
 
 
 def _table(sheet, header, rows, widths):
@@ -158,6 +160,8 @@ def _columns(sheet, names):
         (column.name, _("yes") if column.required else "", str(column.help) % names)
         for column in ENTRY_SPEC
     ), (14, 8, 80))
+    for row in sheet.iter_rows(min_row=2):
+        row[-1].alignment = WRAPPED
     for line in (
         _("The import reads the first sheet only, its first row naming the columns: leave "
           "that row as it is. Empty rows are skipped."),
@@ -168,8 +172,9 @@ def _columns(sheet, names):
     ):
         sheet.append([])
         sheet.append([line])
-    for row in sheet.iter_rows(min_row=2):
-        row[-1].alignment = WRAPPED
+        sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row,
+                          end_column=3)
+        sheet.cell(row=sheet.max_row, column=1).alignment = WRAPPED
 
 
 def _activities(sheet, activities):
