@@ -15,7 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from tests.factories import ActivityFactory, HouseholdFactory, IndicatorFactory
+from tests.factories import ActivityFactory, HouseholdFactory, IndicatorFactory, TeamFactory
 from worklog import tallies
 from worklog.imports import ENTRY_COLUMNS, plan_entries
 from worklog.imports import template as template_module
@@ -25,6 +25,7 @@ from worklog.totals import Scope, year_totals
 pytestmark = pytest.mark.django_db
 
 SOFFICE = "/usr/bin/soffice"
+QUERIES = 8  # session, user, scopes, teams, activities, house numbers, count, households
 SHEETS_ZH = ["录入", "示例", "填写说明", "活动说明", "队伍", "户籍"]
 SHEETS_EN = ["Entries", "Examples", "Columns", "Activities", "Teams", "Households"]
 
@@ -155,6 +156,19 @@ class TestWhatTheTemplateHolds:
         assert rows(book["队伍"]) == [] and rows(book["户籍"]) == []
         assert {row[1] for row in rows(book["示例"])} == {"（您所在工作队的代码）"}
 
+    def test_queries_do_not_grow_with_households_or_teams(
+            self, client, world, activities, households, django_assert_num_queries):
+        url = reverse("import_entries")
+        download(client, world.coordinator)  # logged in, the session settled
+        with django_assert_num_queries(QUERIES):
+            client.get(url, {"template": "xlsx"})
+        for number in range(100, 150):
+            HouseholdFactory(village=world.village_b, house_number=str(number))
+        TeamFactory(organisation=world.org)
+        with django_assert_num_queries(QUERIES):
+            response = client.get(url, {"template": "xlsx"})
+        assert len(rows(workbook(response)["户籍"])) == 55
+
     def test_a_member_is_refused_and_the_anonymous_go_to_log_in(self, client, world):
         url = reverse("import_entries")
         assert client.get(url, {"template": "xlsx"})["Location"].startswith(reverse("login"))
@@ -174,7 +188,7 @@ class TestWhatTheTemplateHolds:
         assert 'href="?template=xlsx"' in page and "下载模板" in page
 
 
-class TestActivityByName:
+class TestCellsAsPeopleWriteThem:
     @pytest.fixture(autouse=True)
     def english(self):
         with translation.override("en"):
@@ -211,6 +225,16 @@ class TestActivityByName:
         plan = self.plan("培训")
         assert [str(problem) for problem in plan.problems] == [
             "row 2: activity: Unknown activity “培训”."]
+
+    def test_dates_typed_as_text_the_chinese_way(self, world, activities):
+        plan = plan_entries(name="dates.csv", content=(
+            "date,team,activity,participants,sessions\n"
+            "2017年6月1日,team-a,技能培训,5,1\n2017.6.2,team-a,技能培训,5,1\n"
+            "2017/6/3,team-a,技能培训,5,1\n2017-6,team-a,技能培训,5,1\n").encode())
+
+        assert [row.date.day for row in plan.rows] == [1, 2, 3]
+        assert [str(problem) for problem in plan.problems] == [
+            "row 5: date: “2017-6” is not a date (YYYY-MM-DD)."]
 
     def test_numbers_as_a_spreadsheet_stores_them(self, world, activities):
         """Floats: 3.0 is 3, and a sum a formula made is the cents it shows."""

@@ -25,7 +25,8 @@ from worklog.spreadsheets import restore_formula_text
 
 CENT = Decimal("0.01")
 LIST_SEPARATOR = re.compile(r"[;；]")  # a Chinese keyboard types the full-width one
-DATE_TEXT = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+# 2017-06-01, 2017/6/1 (as Excel re-saves it), 2017.6.1 and 2017年6月1日 (as Chinese users type)
+DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 NOT_WHOLE = gettext_noop("“%(value)s” is not a whole number.")
 
 
@@ -258,7 +259,7 @@ def _funds(cell, check):
 
 
 def _day(cell):
-    """A real spreadsheet date, or text YYYY-MM-DD (YYYY/M/D as Excel re-saves it)."""
+    """A real spreadsheet date, or text YYYY-MM-DD or as DATE_TEXT allows."""
     if isinstance(cell, datetime):
         return cell.date()
     if isinstance(cell, date):
