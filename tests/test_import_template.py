@@ -79,7 +79,7 @@ class TestWhatTheTemplateHolds:
         entries = book["录入"]
         assert [cell.value for cell in entries[1]] == list(ENTRY_COLUMNS)
         assert entries.max_row == 1  # nothing below the header to delete or to import
-        assert "必填" in entries["A1"].comment.text and entries["A1"].number_format == "General"
+        assert "必填" in entries["A1"].comment.text and "YYYY-MM-DD" in entries["A1"].comment.text
         assert entries.column_dimensions["A"].number_format == "yyyy-mm-dd"
         assert entries.column_dimensions["E"].number_format == "@"  # "0099" stays "0099"
         # The untouched template imports nothing and finds nothing wrong.

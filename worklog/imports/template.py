@@ -93,12 +93,10 @@ def _lists(sheet, names, *, activities, teams):
     """Drop-down lists of the activities' names and the teams' codes, and range checks; a
     warning, not a refusal, for a value off the list (the import takes codes too)."""
     letters = {column.name: get_column_letter(index) for index, column in enumerate(ENTRY_SPEC, 1)}
-    rows = f"2:{FILLED_ROWS + 1}"
 
     def check(column, **rule):
-        start, end = rows.split(":")
         validation = DataValidation(allow_blank=True, showErrorMessage=True, **rule)
-        validation.add(f"{letters[column]}{start}:{letters[column]}{end}")
+        validation.add(f"{letters[column]}2:{letters[column]}{FILLED_ROWS + 1}")
         sheet.add_data_validation(validation)
 
     if activities:
@@ -207,7 +205,7 @@ def _households(sheet, teams):
     """The households of the teams' villages, the only ones the import takes, unless there
     are too many to be of use in a file."""
     villages = {team.village_id for team in teams}
-    households = Household.objects.filter(village_id__in=villages).select_related("village")
+    households = Household.objects.filter(village_id__in=villages)
     count = households.count()
     header = [_("Village code"), _("Village"), _("House number"), _("Head of household")]
     if count > MAX_HOUSEHOLDS:
