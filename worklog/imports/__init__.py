@@ -2,7 +2,9 @@
 `manage.py import_households` and the import pages (DESIGN §6, a contract), all or nothing.
 The rooms: `sheets` (a file's bytes to rows of cells, within limits), `reading`
 (header-checked rows and cell values, and the Problem every check reports), `entries`
-(checking entry rows and importing them), `writing` (the bulk INSERTs, audit rows and tally upserts of an entries import) and
+(checking entry rows and importing them), `columns` (an entries file's columns and the
+names of its activities), `writing` (the bulk INSERTs, audit rows and tally upserts of an
+entries import), `template` (the entries template to fill in a spreadsheet program) and
 `households` (checking and importing household rows). Import from here, not from the rooms.
 """
 
@@ -23,6 +25,7 @@ from worklog.imports.households import (
 )
 from worklog.imports.reading import ImportRejected, Problem
 from worklog.imports.sheets import read_sheet
+from worklog.imports.template import entries_template
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -35,6 +38,7 @@ __all__ = [
     "ImportRejected",
     "Problem",
     "entries_import",
+    "entries_template",
     "households_import",
     "plan_entries",
     "plan_households",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from teams.models import Household, Team, Village
+from worklog.imports.columns import ENTRY_COLUMNS, ENTRY_REQUIRED, ActivityNames
 from worklog.imports.reading import (
     ImportRejected,
     Problem,
@@ -51,9 +52,6 @@ from worklog.locking import locked_months, month_name
 from worklog.models import Activity, Amendment, Entry
 from worklog.rules import AMOUNTS, COUNTS, date_error, measure_errors, repeated_households_error
 
-ENTRY_COLUMNS = ("date", "team", "village", "activity", "households", "participants",
-                 "sessions", "quantity", "funds", "title", "notes", "uuid")
-ENTRY_REQUIRED = ("date", "team", "activity")
 # Fixed for good: uuids derived from a row's content must come out the same next year.
 ROW_NAMESPACE = uuid_module.UUID("2cf8bae2-3d28-4ed6-b6e8-5059e3abcc39")
 UUID_CHUNK = 2000
@@ -154,7 +152,7 @@ class _EntryRules:
         slugs = {_text(record.get("team")) for _number, record in records}
         teams = Team.objects.all() if teams is None else teams
         self.teams = {team.slug: team for team in teams.filter(slug__in=slugs).select_related("village")}
-        self.activities = {activity.code: activity for activity in Activity.objects.all()}
+        self.activities = ActivityNames(Activity.objects.all())
         villages = {team.village_id for team in self.teams.values()}
         self.households = {
             (village_id, number): pk
@@ -229,10 +227,7 @@ class _EntryRules:
     def activity_of(self, cell):
         if _blank(cell):
             raise _Bad(_("This value is required."))
-        activity = self.activities.get(_text(cell))
-        if activity is None:
-            raise _Bad(_("Unknown activity “%(code)s”.") % {"code": shown(_text(cell))})
-        return activity
+        return self.activities.named(_text(cell))
 
     def households_of(self, cell, village):
         parse = self.household_parsers.get(village.pk)

@@ -25,7 +25,8 @@ from worklog.spreadsheets import restore_formula_text
 
 CENT = Decimal("0.01")
 LIST_SEPARATOR = re.compile(r"[;；]")  # a Chinese keyboard types the full-width one
-DATE_TEXT = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+# 2017-06-01, 2017/6/1 (as Excel re-saves it), 2017.6.1 and 2017年6月1日 (as Chinese users type)
+DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 NOT_WHOLE = gettext_noop("“%(value)s” is not a whole number.")
 
 
@@ -193,11 +194,13 @@ def _limited(length):
 
 def _number(cell, problem, check):
     """The cell as a Decimal that `check` accepts (it raises _Bad otherwise); `problem` (a
-    message id) says what the cell should have been."""
+    message id) says what the cell should have been. A number cell (a float, as LibreOffice
+    and Excel store every number) counts as the 15 significant digits a spreadsheet keeps
+    and shows: 1234.56 is 1234.56 yuan, and =0.1*3 is 0.3, not 0.30000000000000004."""
     try:
         if isinstance(cell, bool):
             raise InvalidOperation
-        number = Decimal(repr(cell) if isinstance(cell, float) else str(cell).strip())
+        number = Decimal(format(cell, ".15g") if isinstance(cell, float) else str(cell).strip())
         if not number.is_finite():
             raise InvalidOperation
     except InvalidOperation:
@@ -256,7 +259,7 @@ def _funds(cell, check):
 
 
 def _day(cell):
-    """A real spreadsheet date, or text YYYY-MM-DD (YYYY/M/D as Excel re-saves it)."""
+    """A real spreadsheet date, or text YYYY-MM-DD or as DATE_TEXT allows."""
     if isinstance(cell, datetime):
         return cell.date()
     if isinstance(cell, date):

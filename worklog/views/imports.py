@@ -1,6 +1,7 @@
 """The import pages: upload a spreadsheet, see what importing it would do, confirm.
 
 Leaders import for the teams they lead, coordinators for the teams under their scopes;
+the entries page offers a template for those teams (`?template=xlsx`);
 households only into the villages whose households the user may edit (the household form's
 rule, teams.access.managed_villages). A row for any other team or village reads as unknown:
 the page never tells whether it exists. The uploaded file waits on disk between the preview
@@ -15,7 +16,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -26,6 +29,7 @@ from worklog.imports import (
     HOUSEHOLD_COLUMNS,
     ImportRejected,
     entries_import,
+    entries_template,
     households_import,
     pending,
     plan_entries,
@@ -40,6 +44,7 @@ MAX_ROWS = 50_000
 PREVIEW_ROWS = 50
 SHOWN_PROBLEMS = 200  # a page of problems is read, not scrolled through by the thousand
 PENDING = "pending_import"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(forms.Form):
@@ -73,6 +78,8 @@ def _importable_teams(user):
 @require_http_methods(["GET", "POST"])
 def import_entries(request):
     teams = _importable_teams(request.user)
+    if request.method == "GET" and request.GET.get("template") == "xlsx":
+        return _template(teams)
     return _import_page(
         request, "entries",
         plan=lambda name, content: plan_entries(
@@ -81,6 +88,15 @@ def import_entries(request):
             name=name, content=content, teams=teams, author=request.user, max_rows=MAX_ROWS),
         done="notebook",
     )
+
+
+def _template(teams):
+    """The entries template (worklog.imports.template), for the teams the user imports for:
+    their households, and no others, are listed in it."""
+    response = HttpResponse(entries_template(teams=teams), content_type=XLSX)
+    day = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="entries-template-{day}.xlsx"'
+    return response
 
 
 @login_required
