@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
@@ -231,7 +232,7 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
     """The rows of the breakdown's page, in the order the `sort` parameter asks for, and its
     totals row. With `print=1`, every row on one page: what a coordinator prints is the
     whole breakdown, whose totals are the cards' figures."""
-    names = {"place": (label, None)} | {f"i{ind.pk}": (ind.label, unit_name(ind)) for ind in indicators}
+    names = {"place": (capfirst(label), None)} | {f"i{ind.pk}": (ind.label, unit_name(ind)) for ind in indicators}
     columns = [(key, f"{name} ({unit})" if unit else name) for key, (name, unit) in names.items()]
     sort = request.GET.get("sort", "")
     key = sort.removeprefix("-")
