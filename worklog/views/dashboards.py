@@ -11,6 +11,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -19,7 +21,7 @@ from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
 from worklog.exports import breakdown_download
 from worklog.figures import Figure, unit_name
-from worklog.models import HouseholdTally
+from worklog.models import HouseholdTally, Measure
 from worklog.tables import EXPORT_FORMATS
 from worklog.totals import (
     BadScopeQuery,
@@ -127,6 +129,9 @@ def _coverage(scope, year):
 
 
 BREAKDOWN_PER_PAGE = 50
+# Indicators per printed table: the breakdown prints as several tables of the places and
+# this many columns each, so that on portrait A4 a name keeps its line and no column is cut.
+PRINT_COLUMNS = 5
 
 
 def _breakdown_places(scope):
@@ -171,15 +176,49 @@ def _breakdown(scope, year, indicators):
     return rows, label
 
 
-def _breakdown_page(request, rows, indicators, label):
-    """The rows of the breakdown's page, in the order the `sort` parameter asks for."""
-    columns = [("place", label)] + [(f"i{ind.pk}", f"{ind.label} ({unit_name(ind)})") for ind in indicators]
+def _breakdown_totals(rows, indicators, scope_totals):
+    """The breakdown's totals row, over all its rows (every page, not the one shown): each
+    column's sum, which is the card's figure. Distinct households are the exception: a
+    household reached by two places counts once in the card, so that column's total is
+    the card's figure, marked `counted_once` when it is less than the column's sum."""
+    cells = []
+    for indicator, total in zip(indicators, scope_totals, strict=True):
+        column_sum = sum(row[f"i{indicator.pk}"] for row in rows)
+        if indicator.measure == Measure.HOUSEHOLDS:
+            cells.append({"value": total.value, "counted_once": total.value < column_sum})
+        else:
+            cells.append({"value": column_sum, "counted_once": False})
+    return cells
+
+
+def _print_parts(columns, rows, totals):
+    """The breakdown cut into tables of at most PRINT_COLUMNS indicators, as even as they
+    come (17 make 5 + 4 + 4 + 4, not 5 + 5 + 5 + 2), every one with the places and its part
+    of the totals row."""
+    count = -(-len(columns) // PRINT_COLUMNS)
+    bounds = [-(-len(columns) * part // count) for part in range(count + 1)] if count else [0]
+    return [
+        {"columns": columns[start:end],
+         "rows": [{"place": row["place"], "values": row["values"][start:end]} for row in rows],
+         "totals": totals[start:end]}
+        for start, end in zip(bounds, bounds[1:])
+    ]
+
+
+def _breakdown_page(request, rows, indicators, label, scope_totals):
+    """The rows of the breakdown's page, in the order the `sort` parameter asks for, and its
+    totals row. With `print=1`, every row on one page: what a coordinator prints is the
+    whole breakdown, whose totals are the cards' figures."""
+    names = {"place": (capfirst(label), None)} | {f"i{ind.pk}": (ind.label, unit_name(ind)) for ind in indicators}
+    columns = [(key, f"{name} ({unit})" if unit else name) for key, (name, unit) in names.items()]
     sort = request.GET.get("sort", "")
     key = sort.removeprefix("-")
     if key in dict(columns):
         field = "place_name" if key == "place" else key
         rows = sorted(rows, key=lambda row: row[field], reverse=sort.startswith("-"))
-    page = Paginator(rows, BREAKDOWN_PER_PAGE).get_page(request.GET.get("page"))
+    printing = request.GET.get("print") == "1"
+    per_page = max(len(rows), 1) if printing else BREAKDOWN_PER_PAGE
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
 
@@ -195,13 +234,21 @@ def _breakdown_page(request, rows, indicators, label):
     for name, header in columns:
         direction = "asc" if sort == name else "desc" if sort == f"-{name}" else ""
         headers.append({"key": name, "header": header, "direction": direction, "numeric": name != "place",
+                        "label": names[name][0], "unit": names[name][1],
                         "url": url(sort=f"-{name}" if direction == "asc" else name)})
+    shown = [{"place": row["place"], "url": row["place_url"], "record": row,
+              "values": [row[name] for name, _header in columns[1:]]} for row in page]
+    totals = _breakdown_totals(rows, indicators, scope_totals) if rows else []
     return {
         "label": label,
         "columns": headers,
-        "rows": [{"place": row["place"], "url": row["place_url"], "record": row,
-                  "values": [row[name] for name, _header in columns[1:]]} for row in page],
+        "rows": shown,
+        "totals": totals,
+        "counted_once": any(cell["counted_once"] for cell in totals),
+        "print_parts": _print_parts(headers[1:], shown, totals),
+        "count": len(rows),
         "page": page,
+        "print_url": url(print="1") if page.has_other_pages() else None,
         "previous_url": url(page=page.previous_page_number()) if page.has_previous() else None,
         "next_url": url(page=page.next_page_number()) if page.has_next() else None,
     }
@@ -247,7 +294,8 @@ def dashboard(request):
         "options": visible_scopes(request.user),
         "cards": cards,
         "indicators": indicators,
-        "breakdown": _breakdown_page(request, rows, indicators, label),
+        "breakdown": _breakdown_page(request, rows, indicators, label, this_year),
+        "as_of": timezone.localtime(),
         "coverage": _coverage(scope, year) if scope.kind in ("village", "team") else None,
         "query": scope_query(scope, year),
         "has_locks": reported is not None,
