@@ -27,8 +27,8 @@ from teams.access import (
     writable_teams,
 )
 from teams.forms import HouseholdForm
+from teams.history import revisions
 from worklog.filters import HouseholdFilter
-from worklog.history import revisions
 from worklog.models import Activity, Entry, EntryHousehold, HouseholdTally, Tally
 from worklog.tables import HouseholdTable, household_dataset
 
