@@ -99,6 +99,7 @@ def readable(records):
     )
     linked = {field.name: _linked(records, field) for field in m2m_fields}
     found = []  # (record, action, [(field name, old value, new value)])
+    every = []  # all those differences, for their values to be named at once
     for record, previous in zip(records, records[1:] + [None]):
         action = ACTIONS.get(record.history_type, "")
         if previous is not None:
@@ -110,7 +111,8 @@ def readable(records):
         else:
             differences = []  # the oldest record shown is not the first: nothing to compare
         found.append((record, action, differences))
-    words = Words(model, [change for *_record, changes in found for change in changes])
+        every += differences
+    words = Words(model, every)
     return [
         Revision(record.history_date, record.history_user, action, [
             Change(model._meta.get_field(name).verbose_name, words(name, old), words(name, new))

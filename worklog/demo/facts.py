@@ -10,6 +10,7 @@ number) and saved only when something differs, so a rerun writes nothing.
 import random
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from teams.models import (
     Area,
@@ -163,7 +164,7 @@ def audit_creation(model, rows, links):
     INSERTs (PostgreSQL, SQLite ≥ 3.35)."""
     # No reason given stays NULL, as a save leaves it (bulk_history_create's default is "").
     records = model.history.bulk_history_create(
-        rows, batch_size=BATCH_SIZE, default_change_reason=None)
+        rows, batch_size=BATCH_SIZE, default_change_reason=None, default_date=timezone.now())
     if not records or not links:  # None when SIMPLE_HISTORY_ENABLED is off
         return
     History = model.history.model
