@@ -31,6 +31,8 @@ ACTIONS = {
     "-": pgettext_lazy("history", "deleted"),
 }
 RESTORED = pgettext_lazy("history", "restored")
+# Why a record was written, when a writer says (worklog.imports: "import"), in words.
+REASONS = {"import": pgettext_lazy("history", "by import")}
 # An entry is deleted by setting this field (worklog.services.entry_soft_delete) and
 # restored by clearing it: the action says so, rather than the field's new value.
 SOFT_DELETION = "deleted_at"
@@ -54,6 +56,7 @@ class Revision:
     who: object  # the user, or None for the system (a seed, a migration)
     action: str
     changes: list
+    reason: str = ""
 
     @property
     def who_name(self):
@@ -117,9 +120,13 @@ def readable(records):
         Revision(record.history_date, record.history_user, action, [
             Change(model._meta.get_field(name).verbose_name, words(name, old), words(name, new))
             for name, old, new in differences
-        ])
+        ], _reason(record.history_change_reason))
         for record, action, differences in found
     ]
+
+
+def _reason(reason):
+    return REASONS.get(reason, reason or "")
 
 
 def _soft_deletion(record, previous):

@@ -280,3 +280,13 @@ def test_entry_history_stays_out_of_the_title_and_navigation(client, world, visi
         assert history_text not in nav
     # ... and the history is on the page, once
     assert response.content.decode().count('class="history') == 1
+
+
+def test_an_imported_entry_says_it_came_by_import(client, world, visit, homes):
+    entry = EntryFactory(team=world.team_a, activity=visit, households=homes[:1])
+    entry.history.update(history_change_reason="import")  # as worklog.imports writes it
+
+    client.force_login(world.leader_a)
+    [created] = client.get(reverse("entry_detail", args=[entry.pk])).context["revisions"]
+
+    assert (str(created.action), str(created.reason)) == ("创建", "经导入")
