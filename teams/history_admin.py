@@ -1,4 +1,9 @@
-"""The admin's audit history, read-only: the base of every admin whose model keeps a history.
+"""The admin's audit history, read as people read it and never written back: the base of
+every admin whose model keeps a history.
+
+Its list says each record's action (created, changed, deleted, restored), who by full name
+and what changed in words, as the entry and household pages do (teams.history;
+templates/simple_history/object_history_list.html shows it).
 
 django-simple-history offers to "revert" an object to a past version by saving that
 version's form. That save skips what every other change goes through — an entry's
@@ -12,8 +17,21 @@ from django.http import HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
+from teams.history import readable
+
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each record of the page (`historical_records` is the page) as people read it,
+        compared with the record before it: for the page's oldest, the next page's first."""
+        records = list(historical_records.object_list)
+        if not records:
+            return
+        end = historical_records.end_index()
+        older = list(historical_records.paginator.object_list[end:end + 1])
+        for record, revision in zip(records, readable(records + older)):
+            record.revision = revision
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])

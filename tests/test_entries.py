@@ -376,6 +376,6 @@ class TestHistory:
             page = client.get(reverse("entry_detail", args=[entry.pk]))
             revisions = page.context["revisions"]
             assert revisions[0].who == world.member_a
-            assert any(c.old == 2 and c.new == 7 for c in revisions[0].changes)
+            assert any(c.old == "2" and c.new == "7" for c in revisions[0].changes)
         client.force_login(world.member_a)
         assert client.get(reverse("entry_detail", args=[entry.pk])).context["revisions"] is None

@@ -60,8 +60,7 @@ def test_the_history_shows_the_creation_with_its_households(client, world, visit
     [created] = revisions
     assert created.who == world.member_a
     assert [(str(c.field), c.old, c.new) for c in created.changes] == [
-        (str(Entry._meta.get_field("households").verbose_name), "—",
-         ", ".join(str(h.pk) for h in sorted(homes[:2], key=lambda h: h.pk))),
+        (str(Entry._meta.get_field("households").verbose_name), "—", called(homes[:2])),
     ]
 
 
@@ -78,7 +77,12 @@ def test_a_later_change_of_households_is_shown_against_the_creation(client, worl
 
     households = str(Entry._meta.get_field("households").verbose_name)
     changed = [(c.old, c.new) for r in revisions[:-1] for c in r.changes if str(c.field) == households]
-    assert changed == [(", ".join(str(h.pk) for h in sorted(homes[:2], key=lambda h: h.pk)), str(homes[0].pk))]
+    assert changed == [(called(homes[:2]), called(homes[:1]))]
+
+
+def called(households):
+    """Households as the Chinese history names them, in the order they were made."""
+    return "，".join(f"{h.house_number}号 {h.head_name}" for h in sorted(households, key=lambda h: h.pk))
 
 
 def test_a_repeat_after_the_month_was_locked_still_lands_on_the_entry(client, world, visit, homes):

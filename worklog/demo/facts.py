@@ -10,6 +10,7 @@ number) and saved only when something differs, so a rerun writes nothing.
 import random
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from teams.models import (
     Area,
@@ -150,8 +151,33 @@ def seed_households(villages, spec, created):
         for tag in its_tags
     ]
     Link.objects.bulk_create(links, batch_size=BATCH_SIZE)
+    audit_creation(Household, fresh, links)
     created["households"] = len(fresh)
     return households_by_village(numbers)
+
+
+def audit_creation(model, rows, links):
+    """The "created" audit rows of rows written in bulk, and of the links they were created
+    with (a household's tags, an entry's households), as a save would have written them:
+    so the first change of a demo row shows field by field what it changed. Each row's
+    `_history_user` is its creator (None: the system). The new ids come back from the bulk
+    INSERTs (PostgreSQL, SQLite ≥ 3.35)."""
+    # No reason given stays NULL, as a save leaves it (bulk_history_create's default is "").
+    records = model.history.bulk_history_create(
+        rows, batch_size=BATCH_SIZE, default_change_reason=None, default_date=timezone.now())
+    if not records or not links:  # None when SIMPLE_HISTORY_ENABLED is off
+        return
+    History = model.history.model
+    (m2m,) = History._history_m2m_fields  # our audited models keep one set of links
+    HistoricalLink = getattr(History, m2m.name).model
+    owner = links[0]._meta.get_field(m2m.m2m_field_name()).attname  # "household_id" for tags
+    record_of = {record.id: record for record in records}
+    HistoricalLink.objects.bulk_create([
+        HistoricalLink(history=record_of[getattr(link, owner)], **{
+            field.attname: getattr(link, field.attname) for field in link._meta.concrete_fields
+        })
+        for link in links
+    ], batch_size=BATCH_SIZE)
 
 
 def synthetic_household(village, number, spec, tags, rng):
@@ -178,31 +204,33 @@ def households_by_village(numbers):
     }
 
 
-def seed_accounts(teams, *, demo_password, created):
+def seed_accounts(teams, *, demo_password, created, names):
     """leader-<team> and member-<team> always (entries need authors); with a demo password
     also `admin`, `coordinator` (the organisation) and `coordinator-manas` (Manas County's
-    villages), and everyone gets that password.
+    villages), and everyone gets that password. Each has a synthetic full name drawn from
+    `names` (the households' name parts), so that histories and lists name people as they
+    would be named.
 
     Returns {(team slug, role): user}.
     """
     authors, accounts = {}, []
     for team in teams.values():
         for role in ROLES:
-            user = demo_user(f"{role}-{team.slug}", created)
+            user = demo_user(f"{role}-{team.slug}", created, names)
             Membership.objects.get_or_create(
                 user=user, team=team, defaults={"role": role, "joined_on": team.starts_on}
             )
             authors[team.slug, role] = user
             accounts.append(user)
     if demo_password:
-        accounts.append(demo_user("admin", created, is_staff=True, is_superuser=True))
-        coordinator = demo_user("coordinator", created)
+        accounts.append(demo_user("admin", created, names, is_staff=True, is_superuser=True))
+        coordinator = demo_user("coordinator", created, names)
         organisation = Organisation.objects.get(slug=COORDINATOR_ORGANISATION)
         CoordinatorScope.objects.get_or_create(
             user=coordinator, organisation=organisation, area=None
         )
         accounts.append(coordinator)
-        area_coordinator = demo_user(f"coordinator-{COORDINATOR_AREA}", created)
+        area_coordinator = demo_user(f"coordinator-{COORDINATOR_AREA}", created, names)
         CoordinatorScope.objects.get_or_create(
             user=area_coordinator, organisation=None, area=Area.objects.get(slug=COORDINATOR_AREA)
         )
@@ -211,15 +239,21 @@ def seed_accounts(teams, *, demo_password, created):
     return authors
 
 
-def demo_user(username, created, **flags):
+def demo_user(username, created, names, **flags):
     User = get_user_model()
     created.setdefault("users", 0)
+    # The whole name in first_name, as Chinese names are written: get_full_name() reads it.
+    name = head_name(names, random.Random(f"accounts/{username}"))
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, **flags)
+        user = User(username=username, first_name=name, **flags)
         user.set_unusable_password()
         user.save()
         created["users"] += 1
-    elif any(getattr(user, name) != value for name, value in flags.items()):
+        return user
+    if any(getattr(user, field) != value for field, value in flags.items()):
         User.objects.filter(pk=user.pk).update(**flags)
+    if not user.get_full_name():  # an account of an older demo; a name given since stays
+        user.first_name = name
+        User.objects.filter(pk=user.pk).update(first_name=name)
     return user

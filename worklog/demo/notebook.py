@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from teams.models import Membership, Team
-from worklog.demo.facts import BATCH_SIZE, ROLES, pick
+from worklog.demo.facts import BATCH_SIZE, ROLES, audit_creation, pick
 from worklog.demo.targets import SeedError, activity_targets, in_fen
 from worklog.models import Activity, Entry, Measure
 
@@ -236,6 +236,9 @@ def write_entries(plans):
             for household in plan.household_ids
         ]
         Link.objects.bulk_create(new_links, batch_size=BATCH_SIZE)
+        for row, plan in zip(rows, fresh):
+            row._history_user = plan.author  # its author wrote it
+        audit_creation(Entry, rows, new_links)
         entries += len(rows)
         links += len(new_links)
     return entries, links

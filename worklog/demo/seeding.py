@@ -39,7 +39,9 @@ def seed_demo(*, seeds_dir=None, demo_password=None, scale=0):
     households = seed_households(
         [team.village for team in teams.values()], seeds["households"], created
     )
-    authors = seed_accounts(teams, demo_password=demo_password, created=created)
+    authors = seed_accounts(
+        teams, demo_password=demo_password, created=created, names=seeds["households"]["names"]
+    )
     notebook = Notebook(activities, seeds["activities"], teams, authors, households)
     plans = notebook.plan_year(DEMO_YEAR, seeds["indicators"], seeds["stories"].get("story", []))
     created["entries"], created["household links"] = write_entries(plans)

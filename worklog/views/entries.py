@@ -19,9 +19,9 @@ from teams.access import (
     sees_history_of_team,
     writable_teams,
 )
+from teams.history import revisions
 from teams.models import Household
 from worklog.forms import EntryForm
-from worklog.history import revisions
 from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
 from worklog.locking import MonthLocked, UuidHeldByAmendment
 from worklog.models import Activity, Amendment, Entry

@@ -26,9 +26,9 @@ from teams.access import (
     writable_teams,
 )
 from teams.forms import HouseholdForm
+from teams.history import revisions
 from worklog.exports import IMPORT_FORMAT, households_download
 from worklog.filters import HouseholdFilter
-from worklog.history import revisions
 from worklog.models import Activity, Entry, EntryHousehold, HouseholdTally, Tally
 from worklog.tables import EXPORT_FORMATS, HouseholdTable
 
