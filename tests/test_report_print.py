@@ -88,6 +88,8 @@ def test_the_chinese_report_prints_as_an_official_document(page, live_server, de
     assert flat.count("19,363,623.45元") == 1  # the exact yuan once, in the table
     assert f"打印于{date.today().year}年" in flat
     assert_a_document(text, page_words="第 {page} 页 共 {pages} 页")
+    paragraph = text[text.index("2017年，"):text.index("指标")]
+    assert not re.findall(r"[\u4e00-\u9fff][ \t]+\d", paragraph)  # no gap before a figure
     for screen_only in ("点击", "打印/另存为PDF", "退出登录", "工作日志记录精确统计得出，点击"):
         assert screen_only not in flat
 
