@@ -154,6 +154,14 @@ class TestTitleBlockAndTable:
         assert "Locked as reported: January–March, May." in html
         assert html.count("19,363,623.45") == 2  # the table's cell and the link's title
 
+    def test_a_teams_report_is_issued_by_the_organisation_that_sent_it(self, client, amended):
+        client.force_login(amended.member_a)
+
+        html = client.get(reverse("year_report", args=[2017]), {"team": amended.team_a.slug}).content.decode()
+
+        issuer = re.search(r'<p class="report-issuer[^"]*">([^<]*)</p>', html).group(1)
+        assert issuer == amended.org.label != amended.team_a.label
+
     def test_a_year_without_locks_says_its_figures_are_live(self, client, world):
         project = ActivityFactory(code="project", uses_funds=True)
         IndicatorFactory(code="funds", measure="funds", unit="元", activities=[project])
