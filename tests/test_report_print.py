@@ -20,7 +20,7 @@ from teams.models import Team
 from worklog.amendments import accept_amendment, file_amendment
 from worklog.figures import Figure
 from worklog.locking import lock_month
-from worklog.models import Indicator
+from worklog.models import Entry, Indicator
 
 PDFTOTEXT = "/usr/bin/pdftotext"
 EXTRA_FUNDS = Decimal("13623.45")  # the demo's 19,350,000.00 yuan become 19,363,623.45
@@ -144,6 +144,18 @@ class TestTitleBlockAndTable:
         people = re.search(r'<tr data-indicator="people">(.*?)</tr>', html, re.S).group(1)
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", people)
         assert cells[1:] == ["10人次", "", "15人次"]  # corrected, no exact yuan, as reported
+
+    def test_a_figure_amended_to_nothing_keeps_its_row_as_reported(self, client, amended):
+        for entry in Entry.objects.filter(activity__code="visit"):
+            amendment = file_amendment(team=amended.team_a, user=amended.member_a, kind="delete",
+                                       reason="重复", entry=entry)
+            accept_amendment(amendment=amendment, user=amended.coordinator)
+
+        html = self.report(client, amended).content.decode()
+
+        people = re.search(r'<tr data-indicator="people">(.*?)</tr>', html, re.S).group(1)
+        assert re.findall(r"<td[^>]*>([^<]*)</td>", people)[1:] == ["0人次", "", "15人次"]
+        assert "人次" not in re.search(r'<p class="report-text[^"]*">(.*?)</p>', html, re.S).group(1)
 
     def test_funds_read_in_ten_thousand_yuan_with_the_exact_yuan_once(self, client, amended):
         html = self.report(client, amended, HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -116,9 +116,9 @@ def year_report(request, year):
         achievements=mark_safe(separator.join(str(part) for part in parts)),
     ) if parts else ""
     status, reported = lock_status(scope, year, indicators, all_totals)
-    rows = [
+    rows = [  # a figure an amendment took to zero keeps its row, beside what was reported
         {"figure": Figure(t.indicator, t.value), "reported": reported.get(t.indicator.pk)}
-        for t in totals
+        for t in all_totals if t.value or t.indicator.pk in reported
     ]
     return render(request, "dashboards/report.html", {
         "scope": scope, "year": year, "text": text, "totals": totals, "rows": rows,
