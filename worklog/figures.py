@@ -1,11 +1,12 @@
 """How a figure reads: an indicator's value in its unit, in the active language.
 
-Funds are kept in yuan and read in 万元 (ten-thousands of yuan), as the reports write them;
-the exact yuan go into a title attribute and the printed page.
+Funds are kept in yuan and read in 万元 (ten-thousands of yuan) to at most two decimals, as
+the reports write them ("1936.36万元"); the exact yuan go into a title attribute and the
+printed page.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from worklog.models import Measure, Unit
 
 TEN_THOUSAND = Decimal(10000)
+HUNDREDTH = Decimal("0.01")
 
 
 def plain(number):
@@ -65,17 +67,24 @@ class Figure:
         return unit_name(self.indicator)
 
     @property
+    def amount(self):
+        """The value in that unit: funds in 万元 rounded to the hundredth (half up), as a
+        report writes them; counts as they are."""
+        if self.is_funds:
+            return (self.value / TEN_THOUSAND).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+        return self.value
+
+    @property
     def number(self):
-        """The number in that unit, without grouping (for Chinese prose: 1935)."""
-        return plain(self.value / TEN_THOUSAND) if self.is_funds else str(self.value)
+        """The number in that unit, without grouping (for Chinese prose: 1935, 1936.36)."""
+        return plain(self.amount) if self.is_funds else str(self.value)
 
     @property
     def text(self):
         """e.g. "1935万元", "2322户次"; in English "1,935 × 10,000 yuan", "2,322 household visits"."""
         if _chinese():
             return f"{self.number}{self.unit}"
-        amount = self.value / TEN_THOUSAND if self.is_funds else self.value
-        return f"{grouped(amount)} {self.unit}"
+        return f"{grouped(self.amount)} {self.unit}"
 
     @property
     def exact(self):
