@@ -42,9 +42,6 @@ PROPER = {
     "ID", "URL", "IP", "HTTP", "GET", "POST", "sha256", "uuid", "LDAP", "Control", "Command", "Mac",
     "kaiganqi",  # the slug help text's example
     "invested", "value",  # the example of an indicator's English phrase, "invested {value}"
-    # simple-history's record list prints an empty change reason as "None"; the history
-    # branch (h-history) replaces that template: take this off once it has landed.
-    "None",
 }
 # The test data's ASCII values (slugs, codes, usernames, what axes records): data.
 DATA = {"root", "div", "lcg", "xj", "qsh", "repair", "deeds", "leader", "Mozilla", "unknown",
