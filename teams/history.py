@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from teams.models import Household
+from teams.names import household_name, person_name
 
 ACTIONS = {
     "+": pgettext_lazy("history", "created"),
@@ -60,18 +61,7 @@ class Revision:
 
     @property
     def who_name(self):
-        return person(self.who) if self.who is not None else ""
-
-
-def person(user):
-    """A user as people name them: the full name, else the username."""
-    return user.get_full_name() or user.get_username()
-
-
-def household_name(household):
-    return _("No. %(house_number)s %(head_name)s") % {
-        "house_number": household.house_number, "head_name": household.head_name,
-    }
+        return person_name(self.who)
 
 
 # How an object a change points to is named; any other by its str() (its name, a label).
@@ -181,7 +171,7 @@ class Words:
                     wanted[field.related_model].update(pk for pk in ids if pk is not None)
         self.names = {}
         for related, ids in wanted.items():
-            namer = person if related is get_user_model() else NAMERS.get(related, str)
+            namer = person_name if related is get_user_model() else NAMERS.get(related, str)
             for pk, obj in related._base_manager.in_bulk(ids).items():
                 self.names[related, pk] = namer(obj)
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from teams.models import Household, Membership
+from teams.models import Household
 from tests.factories import (
     ActivityFactory,
     EntryFactory,

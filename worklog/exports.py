@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from teams.models import Household
+from teams.names import person_name
 from worklog.figures import TEN_THOUSAND, unit_name
 from worklog.models import Measure
 from worklog.spreadsheets import (
@@ -34,11 +35,6 @@ from worklog.tables import EntryExportTable, household_dataset
 CHUNK = 2000
 IMPORT_FORMAT = "import"
 FOR_IMPORT = "for-import"
-
-
-def person_name(user):
-    """How an author reads: the full name, else the user name."""
-    return (user.get_full_name() or user.get_username()) if user else ""
 
 
 def figure_cell(figure):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from teams.access import visible_households, visible_teams
 from teams.models import Household, HouseholdTag
+from teams.names import person_name
 from worklog.models import Activity, Entry, HouseholdTally, Indicator
 from worklog.totals import MAX_YEAR, MIN_YEAR, ScopeNotFound, resolve_scope, year_range
 
@@ -251,7 +252,7 @@ class EntryFilter(django_filters.FilterSet):
         if name == "household":
             return f"{value.village.label} {value.house_number} · {value.head_name}"
         if name == "author":
-            return value.get_full_name() or value.get_username()
+            return person_name(value)
         if name == "deleted":
             return _("yes")
         if hasattr(value, "isoformat"):

@@ -14,6 +14,7 @@ from django_tables2.export import TableExport
 from django_tables2.utils import A
 
 from teams.models import Household
+from teams.names import person_name
 from worklog.models import Entry
 from worklog.spreadsheets import neutralise_formula
 
@@ -123,7 +124,7 @@ class NotebookTable(tables.Table):
                 "sessions": str(entry.sessions),
                 "quantity": str(entry.quantity),
                 "funds": intcomma(entry.funds),
-                "author": (author.get_full_name() or author.get_username()) if author else "—",
+                "author": person_name(author) or "—",
             }
             if shows_team:
                 cells["team"] = entry.team.label

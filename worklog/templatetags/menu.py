@@ -11,6 +11,7 @@ from teams.access import (
     visible_teams_coordinated,
 )
 from teams.models import Membership
+from teams.names import person_name
 from worklog.models import Amendment
 
 register = template.Library()
@@ -32,7 +33,7 @@ def signed_in(context):
             if membership.role == Membership.Role.LEADER else membership.team.name
             for membership in active_memberships(user).select_related("team")
         ]
-    return {"name": user.get_full_name() or user.get_username(), "place": _(", ").join(places)}
+    return {"name": person_name(user), "place": _(", ").join(places)}
 
 
 @register.simple_tag(takes_context=True)
