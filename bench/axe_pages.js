@@ -12,7 +12,7 @@ const [base, password, out = 'axe.json', shots = ''] = process.argv.slice(2);
 const USERS = { member: 'member-kaiganqi', leader: 'leader-kaiganqi', coordinator: 'coordinator' };
 const VIEWPORTS = [{ width: 390, height: 844 }, { width: 1280, height: 800 }];
 const PAGES = ['/', '/notebook/', '/notebook/new/', 'ENTRY', '/households/', 'HOUSEHOLD',
-  '/dashboard/', `/report/${new Date().getFullYear()}/`, '/locks/', '/amendments/',
+  '/dashboard/', '/report/2017/', '/dashboard/?year=2017&print=1', '/locks/', '/amendments/',
   '/import/entries/', '/import/households/', '/notebook/outbox/'];
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
