@@ -188,6 +188,10 @@ class TestDashboardFigures:
         assert rows[world.org.label][funds_column] == Decimal("0.00")
         assert rows["某团"][funds_column] == Decimal("12345.67")
         assert rows["某团"]["place_url"] == "/dashboard/?year=2017&org=regiment"
+        # the table writes yuan to the fen with thousands separated, in Chinese too
+        table = html[html.index('class="table table-sm table-striped breakdown-table"'):]
+        assert '<td class="text-end">12,345.67</td>' in table
+        assert '<td class="text-end">0.00</td>' in table
 
     def test_leaf_organisation_breaks_down_by_team(self, client, world, small):
         client.force_login(world.coordinator)

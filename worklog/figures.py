@@ -30,6 +30,13 @@ def grouped(number):
     return ("-" if number < 0 else "") + f"{int(whole):,}" + (f".{fraction}" if fraction else "")
 
 
+def exact_number(value):
+    """A total as tables write it, in every language: yuan (a Decimal) to the fen, counts
+    whole, thousands separated: 19,350,000.00 and 12,028. (Django's Chinese number format
+    has no separator, which leaves 19350000.00 hard to read.)"""
+    return f"{value:,.2f}" if isinstance(value, Decimal) else f"{value:,}"
+
+
 def _chinese():
     return not (get_language() or "").startswith("en")
 
@@ -90,7 +97,7 @@ class Figure:
     def exact(self):
         """The exact value in the stored unit: "19,350,000.00元"."""
         unit = unit_name(self.indicator)
-        value = f"{self.value:,.2f}" if self.is_funds else f"{self.value:,}"
+        value = exact_number(self.value)
         return f"{value}{unit}" if _chinese() else f"{value} {unit}"
 
 
