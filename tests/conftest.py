@@ -48,7 +48,8 @@ def django_db_setup(django_db_setup):
 def reads_on_primary_unless_replica_asked(request, settings):
     # With a read replica configured, only the tests that ask for it
     # (django_db(databases=[..., "replica"])) route reads there: the others keep their
-    # data uncommitted in a transaction the standby never sees.
+    # data uncommitted in a transaction the standby never sees. Without the router the
+    # app leaves the replica alone (worklog.routers.replica_configured).
     if "replica" not in settings.DATABASES:
         return
     marker = request.node.get_closest_marker("django_db")

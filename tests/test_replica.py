@@ -14,39 +14,36 @@ from datetime import date
 import pytest
 from django.db import connections
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import ActivityFactory, EntryFactory, HouseholdFactory, IndicatorFactory
 from tests.test_entries import entry_data
 from worklog.models import Entry
-from worklog.routers import WROTE_AT_COOKIE, WROTE_AT_SALT, ReplicaRouter, reads_from_replica
+from worklog.routers import (
+    WROTE_AT_COOKIE,
+    WROTE_AT_SALT,
+    ROUTER,
+    ReplicaRouter,
+    reading_from_replica,
+    should_read_from_replica,
+)
 
 STANDBY = "replica" in connections
+
+# The decisions' tests name a replica in DATABASES on SQLite too; no query goes to it.
+pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES:UserWarning")
 
 
 @pytest.fixture
 def with_replica_setting(settings):
-    """DATABASE_REPLICA_URL as settings.py reads it, for the decisions that do not query
-    the replica: an alias beside the primary."""
+    """DATABASE_REPLICA_URL as settings.py reads it, for the decisions that query no
+    database: without a standby, an alias naming the primary again."""
     if not STANDBY:
         settings.DATABASES = {**settings.DATABASES, "replica": settings.DATABASES["default"]}
+    settings.DATABASE_ROUTERS = [ROUTER]
     return settings
-
-
-def decided_read_database(request):
-    """The database a coordinators' read view would read an entry from for this request."""
-    seen = {}
-
-    @reads_from_replica
-    def view(request):
-        seen["read"] = ReplicaRouter().db_for_read(Entry)
-        seen["write"] = ReplicaRouter().db_for_write(Entry)
-        return HttpResponse()
-
-    view(request)
-    return seen
 
 
 def coordinator_request(user, cookies=None):
@@ -62,36 +59,34 @@ def signed_mark():
     return response.cookies[WROTE_AT_COOKIE].value
 
 
-pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES:UserWarning")
-
-
 class TestRouting:
-    def test_a_coordinators_read_goes_to_the_replica_and_its_writes_to_the_primary(self, world, with_replica_setting):
-        assert decided_read_database(coordinator_request(world.coordinator)) == {"read": "replica", "write": "default"}
+    def test_a_coordinators_read_goes_to_the_replica_and_its_writes_to_the_primary(self):
+        with reading_from_replica():
+            assert ReplicaRouter().db_for_read(Entry) == "replica"
+            assert ReplicaRouter().db_for_write(Entry) == "default"
+        assert ReplicaRouter().db_for_read(Entry) == "default"  # any other view's reads
 
-    def test_outside_the_coordinators_views_everything_reads_from_the_primary(self, world, with_replica_setting):
-        decided_read_database(coordinator_request(world.coordinator))
-
-        assert ReplicaRouter().db_for_read(Entry) == "default"
+    def test_a_coordinator_who_has_not_written_reads_from_the_replica(self, world, with_replica_setting):
+        assert should_read_from_replica(coordinator_request(world.coordinator)) is True
 
     def test_a_browser_that_has_just_written_reads_from_the_primary(self, world, with_replica_setting):
         request = coordinator_request(world.coordinator, {WROTE_AT_COOKIE: signed_mark()})
 
-        assert decided_read_database(request)["read"] == "default"
+        assert should_read_from_replica(request) is False
 
     def test_a_mark_older_than_the_window_or_forged_reads_from_the_replica_again(self, world, with_replica_setting):
         with_replica_setting.REPLICA_READ_YOUR_WRITES_SECONDS = -1  # every mark is past it
         old = coordinator_request(world.coordinator, {WROTE_AT_COOKIE: signed_mark()})
         forged = coordinator_request(world.coordinator, {WROTE_AT_COOKIE: "1:forged:signature"})
 
-        assert decided_read_database(old)["read"] == "replica"
-        assert decided_read_database(forged)["read"] == "replica"
+        assert should_read_from_replica(old) is True
+        assert should_read_from_replica(forged) is True
 
-    def test_without_the_setting_the_view_runs_as_before(self, world):
+    def test_without_the_setting_everything_reads_from_the_primary(self, world):
         if STANDBY:
             pytest.skip("this run has DATABASE_REPLICA_URL")
 
-        assert decided_read_database(coordinator_request(world.coordinator))["read"] == "default"
+        assert should_read_from_replica(coordinator_request(world.coordinator)) is False
 
     def test_only_the_primary_is_migrated(self):
         assert ReplicaRouter().allow_migrate("default", "worklog") is True
@@ -227,8 +222,6 @@ class TestOnAStandby:
 
     def test_a_post_goes_to_the_primary_and_the_dashboard_shows_it_once_replayed(
             self, client, world, counted):
-        from django.test import Client
-
         client.force_login(world.member_a)
         with CaptureQueriesContext(connections["replica"]) as on_replica:
             posted = client.post(reverse("entry_new"), entry_data(
@@ -261,3 +254,21 @@ class TestOnAStandby:
         # no waiting for replay: the team's dashboard right after the post is the primary's
         assert tally_reads(dashboard_primary) and not dashboard_replica
         assert visits_shown(dashboard) == 2
+
+    def test_a_standby_that_is_down_leaves_the_dashboard_on_the_primary(self, client, world, counted):
+        client.force_login(world.coordinator)
+        replica = connections["replica"]
+        port = replica.settings_dict["PORT"]
+        replica.close()
+        replica.settings_dict["PORT"] = 1  # nothing listens there: the connection is refused
+        try:
+            with CaptureQueriesContext(connections["default"]) as primary:
+                response = client.get(reverse("dashboard"), {"year": 2017, "org": world.org.slug})
+            never_connected = replica.connection is None
+        finally:
+            replica.close()
+            replica.settings_dict["PORT"] = port
+
+        assert response.status_code == 200
+        assert visits_shown(response) == 1
+        assert tally_reads(primary.captured_queries) and never_connected

@@ -10,12 +10,18 @@ decorator calls the view as it is.
 """
 
 import functools
+import logging
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.signing import BadSignature
+from django.db import OperationalError, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
+ROUTER = "worklog.routers.ReplicaRouter"
 WROTE_AT_COOKIE = "wrote_at"
 WROTE_AT_SALT = "worklog.routers.wrote_at"
 
@@ -25,7 +31,9 @@ _reading_from_replica = ContextVar("reading_from_replica", default=False)
 
 
 def replica_configured():
-    return REPLICA in settings.DATABASES
+    """A replica alias and this module's router to use it (settings.py sets both at once;
+    the test suite takes the router away from tests that keep to the primary)."""
+    return REPLICA in settings.DATABASES and ROUTER in settings.DATABASE_ROUTERS
 
 
 def wrote_recently(request):
@@ -40,23 +48,47 @@ def wrote_recently(request):
     return True
 
 
+def should_read_from_replica(request):
+    """Whether a coordinators' read for this request may go to the replica: one is
+    configured and the browser has not written recently. Loads the user (and the session)
+    here, on the primary: a login a moment ago may not have reached the standby yet."""
+    if not replica_configured():
+        return False
+    request.user.is_authenticated  # noqa: B018 — the lazy user, loaded now
+    return not wrote_recently(request)
+
+
+def replica_reachable():
+    """Whether the replica's connection opens (a kept one is reused as it is): a standby
+    that is down leaves coordinators reading from the primary rather than facing errors."""
+    try:
+        connections[REPLICA].ensure_connection()
+    except OperationalError:
+        logger.warning("The read replica cannot be reached: reading from the primary.", exc_info=True)
+        return False
+    return True
+
+
+@contextmanager
+def reading_from_replica():
+    """Within it, ReplicaRouter sends reads to the replica."""
+    token = _reading_from_replica.set(True)
+    try:
+        yield
+    finally:
+        _reading_from_replica.reset(token)
+
+
 def reads_from_replica(view):
-    """Marks a coordinators' read view: its queries read from the replica, unless the
-    browser wrote recently. The user and the session are loaded before the switch, from the
-    primary: a login a moment ago may not have reached the standby yet."""
+    """Marks a coordinators' read view: its queries read from the replica when
+    should_read_from_replica says so and the replica answers."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not replica_configured():
+        if not (should_read_from_replica(request) and replica_reachable()):
             return view(request, *args, **kwargs)
-        request.user.is_authenticated  # noqa: B018 — load the user here, on the primary
-        if wrote_recently(request):
+        with reading_from_replica():
             return view(request, *args, **kwargs)
-        token = _reading_from_replica.set(True)
-        try:
-            return view(request, *args, **kwargs)
-        finally:
-            _reading_from_replica.reset(token)
 
     return wrapped
 

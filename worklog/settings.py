@@ -168,14 +168,16 @@ if env_str("TEST_DATABASE_NAME"):  # lets parallel test runs on one server keep 
 # Coordinators' reads on a PostgreSQL streaming standby (worklog/routers.py). Without it,
 # every query goes to DATABASE_URL as before.
 if env_str("DATABASE_REPLICA_URL"):
+    replica = dj_database_url.parse(env_str("DATABASE_REPLICA_URL"))
     DATABASES["replica"] = {
-        **dj_database_url.parse(env_str("DATABASE_REPLICA_URL")),
-        # the primary's connection options, not its TEST (see tests/conftest.py)
+        **replica,
+        # the primary's connection settings, not its TEST (see tests/conftest.py); the
+        # replica URL's own options (?connect_timeout=3, ?sslmode=…) win
         **{option: DATABASES["default"][option] for option in (
             "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS")},
-        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})},
     }
-    DATABASE_ROUTERS = ["worklog.routers.ReplicaRouter"]
+    DATABASE_ROUTERS = ["worklog.routers.ReplicaRouter"]  # worklog.routers.ROUTER
 # How long after a write a browser's reads stay on the primary: beyond any replay lag a
 # healthy standby has, even under a burst of imports.
 REPLICA_READ_YOUR_WRITES_SECONDS = int(env_str("REPLICA_READ_YOUR_WRITES_SECONDS", "30"))
