@@ -4,6 +4,8 @@ browser set-up for Debian's Chromium."""
 import os
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import connections
 
 from tests import factories
 
@@ -18,6 +20,41 @@ CHROMIUM = "/usr/bin/chromium"
 def fast_password_hashing(settings):
     # The real hasher takes ~0.3 s a password on purpose; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    # With a read replica (DATABASE_REPLICA_URL, a streaming standby of the test server),
+    # no test database is created on the read-only standby: it replicates the one made on
+    # the primary. Marked as the primary's mirror, the alias is neither created nor flushed.
+    if "replica" in django_settings.DATABASES:
+        connections["replica"].settings_dict["TEST"]["MIRROR"] = "default"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    # A mirror shares the primary's connection settings; point it back at the standby, at
+    # its copy of the test database (still marked a mirror, so never flushed).
+    if "replica" in django_settings.DATABASES:
+        connections["replica"].close()
+        connections["replica"].settings_dict = {
+            **django_settings.DATABASES["replica"],
+            "NAME": connections["default"].settings_dict["NAME"],
+        }
+    yield
+
+
+@pytest.fixture(autouse=True)
+def reads_on_primary_unless_replica_asked(request, settings):
+    # With a read replica configured, only the tests that ask for it
+    # (django_db(databases=[..., "replica"])) route reads there: the others keep their
+    # data uncommitted in a transaction the standby never sees. Without the router the
+    # app leaves the replica alone (worklog.routers.replica_configured).
+    if "replica" not in settings.DATABASES:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    if not marker or "replica" not in (marker.kwargs.get("databases") or ()):
+        settings.DATABASE_ROUTERS = []
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """What every request passes through on its way in and out: the one text rule applied to
-its parameters, the address its client is known by, and no caching of what a logged-in
-user sees."""
+its parameters, the address its client is known by, no caching of what a logged-in
+user sees, and the mark of a recent write that keeps a browser's reads on the primary."""
 
 import ipaddress
 
@@ -10,6 +10,7 @@ from django.http import JsonResponse, QueryDict
 from django.utils.cache import patch_cache_control
 
 from teams.text import clean_text
+from worklog.routers import WROTE_AT_COOKIE, WROTE_AT_SALT, replica_configured
 
 API_PREFIX = "/api/"
 
@@ -62,6 +63,30 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if request.user.is_authenticated:
             patch_cache_control(response, no_store=True)
+        return response
+
+
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ReadYourWritesMiddleware:
+    """With a read replica (DATABASE_REPLICA_URL): after a write request that succeeded
+    (2xx or 3xx), a signed `wrote_at` cookie that lasts REPLICA_READ_YOUR_WRITES_SECONDS,
+    during which worklog.routers keeps this browser's reads on the primary. A cookie rather
+    than the session: marking costs no query. Without a replica it does nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (request.method in WRITING_METHODS and response.status_code < 400
+                and replica_configured()):
+            response.set_signed_cookie(
+                WROTE_AT_COOKIE, "1", salt=WROTE_AT_SALT,
+                max_age=settings.REPLICA_READ_YOUR_WRITES_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
+            )
         return response
 
 

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "worklog.middleware.CleanInputMiddleware",
     # what a logged-in user sees stays out of shared phones' and proxies' caches
     "worklog.middleware.NoStoreMiddleware",
+    # with a read replica: a browser that has just written reads from the primary a while
+    "worklog.middleware.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -156,8 +158,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         **DATABASES["default"].get("OPTIONS", {}),
     }
+# Behind pgbouncer in transaction mode a connection is the client's for one transaction
+# only: a server-side cursor (what .iterator() opens outside a transaction) would be lost.
+# Health checks let a persistent connection that pgbouncer or a restart closed be replaced.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
 if env_str("TEST_DATABASE_NAME"):  # lets parallel test runs on one server keep apart
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
+# Coordinators' reads on a PostgreSQL streaming standby (worklog/routers.py). Without it,
+# every query goes to DATABASE_URL as before.
+if env_str("DATABASE_REPLICA_URL"):
+    replica = dj_database_url.parse(env_str("DATABASE_REPLICA_URL"))
+    DATABASES["replica"] = {
+        **replica,
+        # the primary's connection settings, not its TEST (see tests/conftest.py); the
+        # replica URL's own options (?connect_timeout=3, ?sslmode=…) win
+        **{option: DATABASES["default"][option] for option in (
+            "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS")},
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})},
+    }
+    DATABASE_ROUTERS = ["worklog.routers.ReplicaRouter"]  # worklog.routers.ROUTER
+# How long after a write a browser's reads stay on the primary: beyond any replay lag a
+# healthy standby has, even under a burst of imports.
+REPLICA_READ_YOUR_WRITES_SECONDS = int(env_str("REPLICA_READ_YOUR_WRITES_SECONDS", "30"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

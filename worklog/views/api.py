@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from teams.access import can_see_scope
+from worklog.routers import reads_from_replica
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
@@ -20,6 +21,7 @@ def _error(message, status):
 
 
 @require_GET
+@reads_from_replica  # a coordinators' read: on the standby when there is one
 def api_totals(request):
     # An API answers 401 rather than redirecting to a login page.
     if not request.user.is_authenticated:

@@ -21,6 +21,7 @@ from worklog.charts import month_chart, month_chart_html
 from worklog.exports import breakdown_download
 from worklog.figures import Figure, unit_name
 from worklog.models import HouseholdTally, Measure
+from worklog.routers import reads_from_replica
 from worklog.tables import EXPORT_FORMATS
 from worklog.totals import (
     BadScopeQuery,
@@ -255,6 +256,7 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
 
 @login_required
 @require_GET
+@reads_from_replica  # a coordinators' read: on the standby when there is one
 def dashboard(request):
     if "scope" in request.GET:  # the picker's form sends "org:slug"; keep URLs canonical
         kind, _sep, slug = request.GET["scope"].partition(":")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from teams.models import Team
 from worklog.figures import Figure
 from worklog.models import LockedTeamMonth
+from worklog.routers import reads_from_replica
 from worklog.totals import load_indicators, reported_year_totals, year_totals
 from worklog.views.dashboards import drill_down_url, scope_for_request
 
@@ -100,6 +101,7 @@ def lock_status(scope, year, indicators, totals):
 
 @login_required
 @require_GET
+@reads_from_replica  # a coordinators' read: on the standby when there is one
 def year_report(request, year):
     query = request.GET.copy()
     query["year"] = str(year)
