@@ -23,6 +23,7 @@ from worklog.spreadsheets import (
     Sheet,
     SpreadsheetExport,
     TotalRow,
+    dataset_content,
     download,
     sheet_download,
     wan_yuan,
@@ -123,9 +124,7 @@ def _household_rows(households):
 
 def households_download(households, *, export_format, name, for_import):
     if for_import:
-        dataset = household_dataset(households)
-        # the byte order mark makes Excel read the file as UTF-8
-        content = "\ufeff" + dataset.export("csv") if export_format == "csv" else dataset.export("xlsx")
+        content = dataset_content(household_dataset(households), export_format)
         return download(content, export_format, f"{name}-{FOR_IMPORT}.{export_format}")
     columns = [
         Column(_("Village"), 16), Column(_("No.")), Column(_("Head of household"), 16),

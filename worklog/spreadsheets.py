@@ -63,6 +63,15 @@ def restore_formula_text(value):
     return value
 
 
+# A byte-order mark first makes Excel read a CSV file as UTF-8, not the system's code page.
+BOM = "\ufeff"
+
+
+def dataset_content(dataset, export_format):
+    """A tablib dataset as the file's content: CSV with the byte-order mark, or XLSX."""
+    return BOM + dataset.export("csv") if export_format == "csv" else dataset.export(export_format)
+
+
 class SpreadsheetExport(TableExport):
     """A django-tables2 export whose cells are neutralised and whose CSV Excel reads as
     UTF-8: the import's format, which reads the apostrophes back off."""
@@ -76,8 +85,7 @@ class SpreadsheetExport(TableExport):
         self.dataset = safe
 
     def export(self):
-        data = super().export()
-        return "\ufeff" + data if self.format == self.CSV else data
+        return dataset_content(self.dataset, self.format)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ def _csv_value(value):
 def write_csv(sheet):
     """The sheet as CSV text with a byte-order mark (so that Excel reads it as UTF-8)."""
     out = io.StringIO()
-    out.write("\ufeff")
+    out.write(BOM)
     writer = csv.writer(out)
     writer.writerow([_csv_value(column.header) for column in sheet.columns])
     for row in sheet.rows:

@@ -20,7 +20,7 @@ from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
 from worklog.exports import breakdown_download
 from worklog.figures import Figure, unit_name
-from worklog.models import HouseholdTally, Measure
+from worklog.models import HouseholdTally
 from worklog.routers import reads_from_replica
 from worklog.tables import EXPORT_FORMATS
 from worklog.totals import (
@@ -177,18 +177,15 @@ def _breakdown(scope, year, indicators):
 
 
 def _breakdown_totals(rows, indicators, scope_totals):
-    """The breakdown's totals row, over all its rows (every page, not the one shown): each
-    column's sum, which is the card's figure. Distinct households are the exception: a
-    household reached by two places counts once in the card, so that column's total is
-    the card's figure, marked `counted_once` when it is less than the column's sum."""
-    cells = []
-    for indicator, total in zip(indicators, scope_totals, strict=True):
-        column_sum = sum(row[f"i{indicator.pk}"] for row in rows)
-        if indicator.measure == Measure.HOUSEHOLDS:
-            cells.append({"value": total.value, "counted_once": total.value < column_sum})
-        else:
-            cells.append({"value": column_sum, "counted_once": False})
-    return cells
+    """The breakdown's totals row, over all its rows (every page, not the one shown): the
+    scope's own totals, the cards' figures, as its download gives them. They are the
+    columns' sums but for distinct households: one reached by two places counts once, so
+    that total is marked `counted_once` where it is less than its column's sum."""
+    return [
+        {"value": total.value,
+         "counted_once": total.value < sum(row[f"i{indicator.pk}"] for row in rows)}
+        for indicator, total in zip(indicators, scope_totals, strict=True)
+    ]
 
 
 def _print_parts(columns, rows, totals):
