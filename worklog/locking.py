@@ -15,7 +15,7 @@ writers anyway).
 """
 
 from django.db import connection, transaction
-from django.db.models import Exists
+from django.db.models import Exists, IntegerField, Value
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 
@@ -106,18 +106,36 @@ def ensure_open(team_id, *days, new_uuid=None):
         raise UuidHeldByAmendment(new_uuid)
 
 
-def open_check(team_months, new_uuids):
+def open_check(team_months, new_uuids, *, held=False):
     """ensure_open for a batch of new entries, read once: the locks of all their
     (team id, year, month)s (the two steps above) and the amendments holding any of their
-    uuids. Returns a function taking ensure_open's arguments that checks without a query."""
-    locked = locked_months(team_months)
-    held = set(Amendment.objects.filter(uuid__in=new_uuids).values_list("uuid", flat=True))
+    uuids, in one statement. `held`: the caller holds the teams already (step 1, e.g. by
+    worklog.tallies.structure.hold_for_writing). Returns a function taking ensure_open's
+    arguments that checks without a query."""
+    team_months = set(team_months)
+    team_ids = sorted({team_id for team_id, _year, _month in team_months})
+    if not held:
+        hold_teams(team_ids)
+    years = sorted({year for _team_id, year, _month in team_months})
+    new_uuids = list(new_uuids)
+    locks = LockedTeamMonth.objects.filter(team_id__in=team_ids, year__in=years).order_by().values_list(
+        "team_id", "year", "month", Value(None, output_field=Amendment._meta.get_field("uuid")))
+    holding = Amendment.objects.filter(uuid__in=new_uuids).order_by().values_list(
+        Value(None, output_field=IntegerField()), Value(None, output_field=IntegerField()),
+        Value(None, output_field=IntegerField()), "uuid")
+    locked, held_uuids = set(), set()
+    for team_id, year, month, uuid in (locks.union(holding, all=True) if new_uuids else locks):
+        if uuid is None:
+            locked.add((team_id, year, month))
+        else:
+            held_uuids.add(uuid)
+    locked &= team_months
 
     def check(team_id, *days, new_uuid=None):
         for day in days:
             if (team_id, day.year, day.month) in locked:
                 raise MonthLocked(team_id, day)
-        if new_uuid in held:
+        if new_uuid in held_uuids:
             raise UuidHeldByAmendment(new_uuid)
 
     return check

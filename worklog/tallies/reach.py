@@ -11,7 +11,7 @@ from collections import Counter
 from teams.models import Household
 from worklog.models import HouseholdTally, Indicator, Measure
 from worklog.tallies.keys import HOUSEHOLD_TALLY, ROLLUPS, Reached, RollupKey
-from worklog.tallies.structure import read_chains
+from worklog.tallies.structure import read_chains_of
 
 
 def reach_activity_ids():
@@ -29,14 +29,30 @@ def _lock_households(household_ids):
          .values_list("pk", flat=True))
 
 
+def _counted_sql(activity_ids):
+    """(sql, params) of reach_activity_ids among `activity_ids`."""
+    through = Indicator.activities.through.objects
+    return through.filter(indicator__measure=Measure.HOUSEHOLDS, activity_id__in=activity_ids).order_by() \
+        .values_list("activity_id", flat=True).query.sql_with_params()
+
+
 def reach_changes(household_rows):
     """What household rows ([(HouseholdKey, Visits)] in key order, amounts summed per key)
     change in the households reached: {rollup: [(RollupKey, Reached)] in key order}, the
     (year, month or 0, node, activity)s gaining (+1) or losing (-1) a distinct household.
 
-    Locks the households concerned and reads their household tallies as they stand."""
-    activity_ids = {key.activity_id for key, _visits in household_rows}
-    counted = reach_activity_ids() & activity_ids if activity_ids else set()
+    Reads the counted activities with the chains of the rows' teams and villages (one
+    statement; the writer holds them), then locks the households concerned and reads their
+    household tallies as they stand (a statement of its own, taking its snapshot after the
+    locks were granted)."""
+    if not household_rows:
+        return {}
+    activity_ids = sorted({key.activity_id for key, _visits in household_rows})
+    chains, counted = read_chains_of(
+        {rollup: {getattr(key, rollup.via_column) for key, _visits in household_rows} for rollup in ROLLUPS},
+        extra=_counted_sql(activity_ids),
+    )
+    counted = set(counted)
     rows = [(key, visits) for key, visits in household_rows if key.activity_id in counted]
     if not rows:
         return {}
@@ -50,17 +66,22 @@ def reach_changes(household_rows):
     after = before.copy()
     for key, sums in rows:
         after[key] += sums.visits
+    # Rows of other teams (or villages) that reached these households too: their chains.
+    others = {rollup: {getattr(key, rollup.via_column) for key in after} - set(chains[rollup]) for rollup in ROLLUPS}
+    if any(others.values()):
+        for rollup, more in read_chains_of(others)[0].items():
+            chains[rollup].update(more)
     groups = {(key.year, key.household_id, key.activity_id) for key, _visits in rows}
     changes = {}
     for rollup in ROLLUPS:
-        chains = read_chains(rollup, {getattr(key, rollup.via_column) for key in after})
+        chains_of = chains[rollup]
 
         def reached(state):
             """(RollupKey, household) pairs of the households reached in `state`."""
             pairs = set()
             for key, visits in state.items():
                 if visits > 0 and (key.year, key.household_id, key.activity_id) in groups:
-                    for node_id in chains[getattr(key, rollup.via_column)]:
+                    for node_id in chains_of[getattr(key, rollup.via_column)]:
                         for month in (key.month, 0):
                             pairs.add((RollupKey(key.year, month, node_id, key.activity_id), key.household_id))
             return pairs
