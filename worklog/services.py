@@ -134,8 +134,8 @@ def _unsaved(author, *, uuid, team, date, activity, households=(), title="", not
              participants=0, sessions=0, quantity=0, funds=0, village=None):
     """(the Entry, unsaved, its households) of entry_create's arguments."""
     entry = Entry(
-        uuid=uuid, team=team, village=village or team.village, author=author, date=date,
-        activity=activity, title=title, notes=notes, participants=participants,
+        uuid=UUID_FIELD.to_python(uuid), team=team, village=village or team.village, author=author,
+        date=date, activity=activity, title=title, notes=notes, participants=participants,
         sessions=sessions, quantity=quantity, funds=funds,
     )
     return entry, list(households)
@@ -211,7 +211,6 @@ def _insert(entries):
     fields = INSERTED_FIELDS
     quote = connection.ops.quote_name
     per_statement = max(1, 900 // len(fields)) if connection.vendor == "sqlite" else len(entries)
-    uuid_field = Entry._meta.get_field("uuid")
     inserted = {}
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
@@ -220,15 +219,16 @@ def _insert(entries):
             cursor.execute(
                 f"INSERT INTO {quote(Entry._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
                 f"VALUES {', '.join([row_sql] * len(page))} "
-                f"ON CONFLICT ({quote(uuid_field.column)}) DO NOTHING RETURNING {quote('id')}, {quote(uuid_field.column)}",
+                f"ON CONFLICT ({quote(UUID_FIELD.column)}) DO NOTHING RETURNING {quote('id')}, {quote(UUID_FIELD.column)}",
                 [field.get_db_prep_save(field.pre_save(entry, True), connection) for entry in page for field in fields],
             )
             for pk, uuid in cursor.fetchall():
-                inserted[uuid_field.to_python(uuid)] = pk
+                inserted[UUID_FIELD.to_python(uuid)] = pk
     return inserted
 
 
 INSERTED_FIELDS = [field for field in Entry._meta.concrete_fields if not field.primary_key]
+UUID_FIELD = Entry._meta.get_field("uuid")
 
 
 def _answer_known(known, outcomes):

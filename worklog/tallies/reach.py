@@ -9,7 +9,9 @@ the structure it reads (worklog.tallies.structure).
 from collections import Counter
 
 from teams.models import Household
-from worklog.models import HouseholdTally, Indicator, Measure
+from django.db import connection
+
+from worklog.models import Indicator, Measure
 from worklog.tallies.keys import HOUSEHOLD_TALLY, ROLLUPS, Reached, RollupKey
 from worklog.tallies.structure import read_chains_of
 
@@ -21,19 +23,42 @@ def reach_activity_ids():
     return set(through.filter(indicator__measure=Measure.HOUSEHOLDS).values_list("activity_id", flat=True))
 
 
+def _in(values):
+    return f"IN ({', '.join(['%s'] * len(values))})"
+
+
 def _lock_households(household_ids):
     """Lock the households against a concurrent change of their reach till the transaction
     ends (PostgreSQL). FOR NO KEY UPDATE keeps two such changes apart but lets other
     transactions' foreign-key checks on the households through."""
-    list(Household.objects.select_for_update(no_key=True).filter(pk__in=household_ids).order_by("pk")
-         .values_list("pk", flat=True))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {Household._meta.db_table} WHERE id {_in(household_ids)} "
+                           f"ORDER BY id FOR NO KEY UPDATE", household_ids)
+
+
+def _stored_visits(household_ids, years, activity_ids):
+    """{HouseholdKey: visits} of the household tallies of these households, years and
+    activities that count a visit (raw SQL: this runs on every visit posted)."""
+    years, activity_ids = sorted(years), sorted(activity_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(HOUSEHOLD_TALLY.columns)} FROM {HOUSEHOLD_TALLY.db_table} "
+            f"WHERE household_id {_in(household_ids)} AND year {_in(years)} "
+            f"AND activity_id {_in(activity_ids)} AND visits > 0",
+            [*household_ids, *years, *activity_ids],
+        )
+        return Counter({key: sums.visits for key, sums in map(HOUSEHOLD_TALLY.row, cursor.fetchall())})
 
 
 def _counted_sql(activity_ids):
     """(sql, params) of reach_activity_ids among `activity_ids`."""
-    through = Indicator.activities.through.objects
-    return through.filter(indicator__measure=Measure.HOUSEHOLDS, activity_id__in=activity_ids).order_by() \
-        .values_list("activity_id", flat=True).query.sql_with_params()
+    links = Indicator.activities.through._meta.db_table
+    return (
+        f"SELECT link.activity_id FROM {links} link JOIN {Indicator._meta.db_table} indicator "
+        f"ON indicator.id = link.indicator_id WHERE indicator.measure = %s AND link.activity_id {_in(activity_ids)}",
+        [Measure.HOUSEHOLDS, *activity_ids],
+    )
 
 
 def reach_changes(household_rows):
@@ -58,11 +83,7 @@ def reach_changes(household_rows):
         return {}
     household_ids = sorted({key.household_id for key, _visits in rows})
     _lock_households(household_ids)
-    stored = HOUSEHOLD_TALLY.read(HouseholdTally.objects.filter(
-        household_id__in=household_ids, year__in={key.year for key, _visits in rows},
-        activity_id__in=counted, visits__gt=0,
-    ))
-    before = Counter({key: sums.visits for key, sums in stored.items()})
+    before = _stored_visits(household_ids, {key.year for key, _visits in rows}, counted)
     after = before.copy()
     for key, sums in rows:
         after[key] += sums.visits
