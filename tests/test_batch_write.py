@@ -114,7 +114,7 @@ def test_one_entry_with_households_stays_within_its_statements(world, counted, t
     with CaptureQueriesContext(connection) as queries:
         services.entries_create(author=world.member_a, entries=[entry])
 
-    assert len(queries.captured_queries) <= (10 if connection.vendor == "postgresql" else 15)
+    assert len(queries.captured_queries) <= (8 if connection.vendor == "postgresql" else 13)
     assert tallies.differences() == []
 
 

@@ -93,24 +93,27 @@ def reach_changes(household_rows):
         for rollup, more in read_chains_of(others)[0].items():
             chains[rollup].update(more)
     groups = {(key.year, key.household_id, key.activity_id) for key, _visits in rows}
+
+    def concerned(state):
+        """The rows of `state` that reach a household of the groups changing."""
+        return [key for key, visits in state.items()
+                if visits > 0 and (key.year, key.household_id, key.activity_id) in groups]
+
+    was_rows, now_rows = concerned(before), concerned(after)
     changes = {}
     for rollup in ROLLUPS:
-        chains_of = chains[rollup]
+        chains_of, via = chains[rollup], rollup.via_column
 
-        def reached(state):
-            """(RollupKey, household) pairs of the households reached in `state`."""
-            pairs = set()
-            for key, visits in state.items():
-                if visits > 0 and (key.year, key.household_id, key.activity_id) in groups:
-                    for node_id in chains_of[getattr(key, rollup.via_column)]:
-                        for month in (key.month, 0):
-                            pairs.add((RollupKey(key.year, month, node_id, key.activity_id), key.household_id))
-            return pairs
+        def reached(keys):
+            """(year, month or 0, node, activity, household)s reached by the rows `keys`
+            (plain tuples: this runs for every node and month of every row)."""
+            return {(key.year, month, node_id, key.activity_id, key.household_id)
+                    for key in keys for node_id in chains_of[getattr(key, via)] for month in (key.month, 0)}
 
-        was, now = reached(before), reached(after)
+        was, now = reached(was_rows), reached(now_rows)
         counts = Counter()
         for pairs, sign in ((now - was, 1), (was - now, -1)):
-            for reach_key, _household in pairs:
-                counts[reach_key] += sign
-        changes[rollup] = [(key, Reached(n)) for key, n in sorted(counts.items()) if n]
+            for pair in pairs:
+                counts[pair[:4]] += sign
+        changes[rollup] = [(RollupKey._make(key), Reached(n)) for key, n in sorted(counts.items()) if n]
     return changes
