@@ -61,13 +61,6 @@ def _reuse_loaded(entry, current):
             setattr(current, name, getattr(entry, name))
 
 
-def _existing_for(uuid, team):
-    existing = Entry.objects.filter(uuid=uuid).first()
-    if existing is not None and existing.team_id != team.pk:
-        raise UuidTakenByAnotherTeam(uuid)
-    return existing
-
-
 def entry_create(*, uuid, team, author, date, activity, households=(), title="", notes="",
                  participants=0, sessions=0, quantity=0, funds=0, village=None,
                  through_amendment=False):
@@ -142,6 +135,7 @@ def _unsaved(author, *, uuid, team, date, activity, households=(), title="", not
 
 
 def _entries_create(*, author, entries, through_amendment=False):
+    """entries_create's work, for entry_create too: [Outcome], refusals returned, not raised."""
     outcomes = [None] * len(entries)
     valid = []
     for index, values in enumerate(entries):
