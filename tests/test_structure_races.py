@@ -42,8 +42,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 threaded = pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency is tested on PostgreSQL")
 
 # Where a writer or a recount is stopped: functions of the tallies code, by name.
-HOUSEHOLD_TALLY_INSERT = "worklog.tallies.write.add_rows"  # stops when it writes HouseholdTally
-CHAIN_READ = "worklog.tallies.reach.read_chains"  # a writer reads the chains of its households' teams
+HOUSEHOLD_TALLY_INSERT = "worklog.tallies.write.execute"  # stops when it writes HouseholdTally
+CHAIN_READ = "worklog.tallies.reach.read_chains_of"  # a writer reads the chains of its households' teams
 REACH_RECOUNT = "worklog.tallies.rollups.reach_select"  # a recount of households reached, locks held
 
 # A bound on every wait, so that a lost wake-up fails the test instead of hanging it.
@@ -51,8 +51,8 @@ PATIENCE = 60
 YEAR = 2017
 
 
-def household_tally_insert(_cursor, table, _rows):
-    return table is HOUSEHOLD_TALLY
+def household_tally_insert(_cursor, statements):
+    return any(statement.table == HOUSEHOLD_TALLY.db_table for statement in statements)
 
 
 class Worker(threading.Thread):

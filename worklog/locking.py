@@ -106,18 +106,40 @@ def ensure_open(team_id, *days, new_uuid=None):
         raise UuidHeldByAmendment(new_uuid)
 
 
-def open_check(team_months, new_uuids):
+def open_check(team_months, new_uuids, *, held=False):
     """ensure_open for a batch of new entries, read once: the locks of all their
     (team id, year, month)s (the two steps above) and the amendments holding any of their
-    uuids. Returns a function taking ensure_open's arguments that checks without a query."""
-    locked = locked_months(team_months)
-    held = set(Amendment.objects.filter(uuid__in=new_uuids).values_list("uuid", flat=True))
+    uuids, in one statement. `held`: the caller holds the teams already (step 1, e.g. by
+    worklog.tallies.structure.hold_for_writing). Returns a function taking ensure_open's
+    arguments that checks without a query."""
+    team_months = set(team_months)
+    team_ids = sorted({team_id for team_id, _year, _month in team_months})
+    if not held:
+        hold_teams(team_ids)
+    years = sorted({year for _team_id, year, _month in team_months})
+    uuid = Amendment._meta.get_field("uuid")
+    new_uuids = [uuid.get_db_prep_value(new_uuid, connection) for new_uuid in new_uuids]
+    # One statement for both (raw SQL: it runs on every post).
+    sql = (f"SELECT team_id, year, month, NULL FROM {LockedTeamMonth._meta.db_table} "
+           f"WHERE team_id IN ({', '.join(['%s'] * len(team_ids))}) AND year IN ({', '.join(['%s'] * len(years))})")
+    if new_uuids:
+        sql += (f" UNION ALL SELECT NULL, NULL, NULL, uuid FROM {Amendment._meta.db_table} "
+                f"WHERE uuid IN ({', '.join(['%s'] * len(new_uuids))})")
+    locked, held_uuids = set(), set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*team_ids, *years, *new_uuids])
+        for team_id, year, month, held_uuid in cursor.fetchall():
+            if held_uuid is None:
+                locked.add((team_id, year, month))
+            else:
+                held_uuids.add(uuid.to_python(held_uuid))
+    locked &= team_months
 
     def check(team_id, *days, new_uuid=None):
         for day in days:
             if (team_id, day.year, day.month) in locked:
                 raise MonthLocked(team_id, day)
-        if new_uuid in held:
+        if new_uuid in held_uuids:
             raise UuidHeldByAmendment(new_uuid)
 
     return check

@@ -9,14 +9,18 @@ the same rules over its distinct values and writes in bulk, worklog.imports.)
 
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from simple_history.utils import get_change_reason_from_object
 
 from worklog.locking import MonthLocked, UuidHeldByAmendment, ensure_open, open_check
 from worklog.models import Entry, household_links_changing
 from worklog.rules import AMOUNTS, validate_entry
-from worklog.tallies import EntrySnapshot, apply_change, apply_entries, apply_entry
+from worklog.tallies import EntrySnapshot, apply_change, apply_entries
+from worklog.tallies.keys import TallyKey
+from worklog.tallies.structure import hold_for_writing
 
 Link = Entry.households.through
 # The history manager without an instance: `Entry.history` builds a manager class on every
@@ -57,62 +61,32 @@ def _reuse_loaded(entry, current):
             setattr(current, name, getattr(entry, name))
 
 
-def _existing_for(uuid, team):
-    existing = Entry.objects.filter(uuid=uuid).first()
-    if existing is not None and existing.team_id != team.pk:
-        raise UuidTakenByAnotherTeam(uuid)
-    return existing
-
-
 def entry_create(*, uuid, team, author, date, activity, households=(), title="", notes="",
                  participants=0, sessions=0, quantity=0, funds=0, village=None,
-                 through_amendment=False, batch=None):
+                 through_amendment=False):
     """Create the entry, or return the one this uuid already made: (entry, created).
 
     A double tap, a browser retry or a replay of the same form carries the same uuid and
     lands on the first entry. The unique index on the uuid decides, so that the common
-    case — a new uuid — costs no lookup: a repeated uuid makes the INSERT fail, the
-    transaction (or savepoint) rolls back and the entry already there is returned. Two
-    concurrent requests race on the same index: the loser waits for the winner's commit
-    and then fails the same way.
+    case — a new uuid — costs no lookup: the INSERT of a repeated uuid does nothing
+    (ON CONFLICT DO NOTHING) and only then is the entry already there read. Two concurrent
+    requests race on the same index: the loser waits for the winner's commit and then
+    finds its entry.
 
     Raises ValidationError for values the rules refuse (worklog.rules), then
     MonthLocked in a locked month (unless through an amendment), then
     UuidHeldByAmendment when the uuid was filed with an amendment (its form was used), and
-    UuidTakenByAnotherTeam when the uuid is another team's entry.
-
-    `batch`: given by entries_create (a Batch), which checks the locks of all its entries
-    at once and adds their contributions to the tallies up once, at the end.
+    UuidTakenByAnotherTeam when the uuid is another team's entry. A refusal is raised
+    after nothing was written (the caller's transaction goes on).
     """
-    households = list(households)
-    entry = Entry(
-        uuid=uuid, team=team, village=village or team.village, author=author, date=date,
-        activity=activity, title=title, notes=notes, participants=participants,
-        sessions=sessions, quantity=quantity, funds=funds,
-    )
-    _validate(entry, households)
-    household_ids = sorted(household.pk for household in households)
-    try:
-        with transaction.atomic():
-            if not through_amendment:
-                (batch.ensure_open if batch else ensure_open)(team.pk, date, new_uuid=uuid)
-            entry.save_without_historical_record()
-            links = Link.objects.bulk_create(
-                [Link(entry_id=entry.pk, household_id=pk) for pk in household_ids]
-            )
-            _audit_creation(entry, links)
-            snapshot = EntrySnapshot.of(entry, household_ids)
-            if batch is None:
-                apply_entry(snapshot, +1)
-            else:
-                batch.counted.append(snapshot)
-    except (IntegrityError, MonthLocked):
-        # A month locked since the first submit still answers a repeat with its entry.
-        existing = _existing_for(uuid, team)
-        if existing is None:
-            raise
-        return existing, False
-    return entry, True
+    [outcome] = _entries_create(author=author, through_amendment=through_amendment, entries=[{
+        "uuid": uuid, "team": team, "date": date, "activity": activity, "households": households,
+        "title": title, "notes": notes, "participants": participants, "sessions": sessions,
+        "quantity": quantity, "funds": funds, "village": village,
+    }])
+    if outcome.refused is not None:
+        raise outcome.refused
+    return outcome.entry, outcome.created
 
 
 class Outcome(NamedTuple):
@@ -128,46 +102,191 @@ class Outcome(NamedTuple):
 REFUSALS = (ValidationError, MonthLocked, UuidHeldByAmendment, UuidTakenByAnotherTeam)
 
 
-class Batch:
-    """What the entries of entries_create share: the locks of all their months, read
-    at once (worklog.locking.open_check), and their contributions to the tallies, added
-    up at the end."""
-
-    def __init__(self, entries):
-        self.ensure_open = open_check(
-            {(values["team"].pk, values["date"].year, values["date"].month) for values in entries},
-            [values["uuid"] for values in entries],
-        )
-        self.counted = []
-
-
-@transaction.atomic
 def entries_create(*, author, entries):
     """entry_create for each of `entries` (dicts of its keyword arguments, the author
     aside), all in one transaction: [Outcome] in the order given.
 
-    Each entry stands alone: it is written in a savepoint of its own (entry_create's), so
-    one refused leaves the others be. The locks are read once for all, and the tallies
-    added to once at the end, summed per key: a batch of one team's month adds to a
-    handful of rows, not to each row once per entry. Entries are written in uuid order,
-    so that two batches sharing uuids (an outbox sent twice) meet on the uuid index in one
-    order and never wait for each other in a circle.
+    Each entry stands alone: one refused leaves the others be (a refusal is decided
+    before anything is written). The batch costs one statement per table, not per entry:
+    the locks of all its months and the amendments holding its uuids are read at once,
+    the entries, their links and their audit rows inserted at once, and the tallies added
+    to once, summed per key. Entries are inserted in uuid order, so that two batches
+    sharing uuids (an outbox sent twice) meet on the uuid index in one order and never
+    wait for each other in a circle.
     """
+    return _entries_create(author=author, entries=entries)
+
+
+class _New(NamedTuple):
+    index: int
+    entry: Entry
+    household_ids: list
+
+
+def _unsaved(author, *, uuid, team, date, activity, households=(), title="", notes="",
+             participants=0, sessions=0, quantity=0, funds=0, village=None):
+    """(the Entry, unsaved, its households) of entry_create's arguments."""
+    entry = Entry(
+        uuid=UUID_FIELD.to_python(uuid), team=team, village=village or team.village, author=author,
+        date=date, activity=activity, title=title, notes=notes, participants=participants,
+        sessions=sessions, quantity=quantity, funds=funds,
+    )
+    return entry, list(households)
+
+
+def _entries_create(*, author, entries, through_amendment=False):
+    """entries_create's work, for entry_create too: [Outcome], refusals returned, not raised."""
     outcomes = [None] * len(entries)
-    batch = Batch(entries)
-    for index in sorted(range(len(entries)), key=lambda index: str(entries[index]["uuid"])):
+    valid = []
+    for index, values in enumerate(entries):
+        entry, households = _unsaved(author, **values)
         try:
-            entry, created = entry_create(author=author, batch=batch, **entries[index])
-        except REFUSALS as refused:
+            _validate(entry, households)
+        except ValidationError as refused:
             outcomes[index] = Outcome(None, False, refused)
         else:
-            outcomes[index] = Outcome(entry, created, None)
-    apply_entries([(snapshot, +1) for snapshot in batch.counted])
+            valid.append(_New(index, entry, sorted({household.pk for household in households})))
+    if not valid:
+        return outcomes
+    valid.sort(key=lambda new: str(new.entry.uuid))
+    # No savepoint: nothing is written before every refusal is known, and an error of
+    # the database fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
+        hold_for_writing([_key(new.entry) for new in valid])
+        if through_amendment:
+            check = None
+        else:
+            check = open_check({(new.entry.team_id, new.entry.date.year, new.entry.date.month) for new in valid},
+                               [new.entry.uuid for new in valid], held=True)
+        to_insert, known = [], []  # known: in a locked month, or the uuid given twice
+        seen = set()
+        for new in valid:
+            try:
+                if check is not None:
+                    check(new.entry.team_id, new.entry.date, new_uuid=new.entry.uuid)
+            except MonthLocked as locked:
+                known.append((new, locked))  # a month locked since the first submit still answers a repeat
+                continue
+            except UuidHeldByAmendment as refused:
+                outcomes[new.index] = Outcome(None, False, refused)
+                continue
+            if new.entry.uuid in seen:
+                known.append((new, None))
+            else:
+                seen.add(new.entry.uuid)
+                to_insert.append(new)
+        inserted = _insert(new.entry for new in to_insert)
+        created = [new for new in to_insert if new.entry.uuid in inserted]
+        for new in created:
+            new.entry.pk = inserted[new.entry.uuid]
+            new.entry._state.adding = False
+            new.entry._state.db = connection.alias
+            outcomes[new.index] = Outcome(new.entry, True, None)
+        known += [(new, None) for new in to_insert if new.entry.uuid not in inserted]
+        _answer_known(known, outcomes)
+        if created:
+            _link_and_audit(created)
+            apply_entries([(EntrySnapshot.of(new.entry, new.household_ids), +1) for new in created], held=True)
     return outcomes
 
 
-def _audit_creation(entry, links):
-    """One audit row for a new entry, holding the households it was created with.
+def _key(entry):
+    return TallyKey(year=entry.date.year, month=entry.date.month, team_id=entry.team_id,
+                    village_id=entry.village_id, activity_id=entry.activity_id)
+
+
+def _insert(entries):
+    """INSERT the entries, those whose uuid is stored already left out: {uuid: id} of
+    those inserted (in the order given: uuid order). One statement (a page of rows on
+    SQLite, whose statements take a limited number of parameters)."""
+    entries = list(entries)
+    if not entries:
+        return {}
+    fields = INSERTED_FIELDS
+    quote = connection.ops.quote_name
+    per_statement = max(1, 900 // len(fields)) if connection.vendor == "sqlite" else len(entries)
+    inserted = {}
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(entries), per_statement):
+            page = entries[start:start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {quote(Entry._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+                f"VALUES {', '.join([row_sql] * len(page))} "
+                f"ON CONFLICT ({quote(UUID_FIELD.column)}) DO NOTHING RETURNING {quote('id')}, {quote(UUID_FIELD.column)}",
+                [field.get_db_prep_save(field.pre_save(entry, True), connection) for entry in page for field in fields],
+            )
+            for pk, uuid in cursor.fetchall():
+                inserted[UUID_FIELD.to_python(uuid)] = pk
+    return inserted
+
+
+INSERTED_FIELDS = [field for field in Entry._meta.concrete_fields if not field.primary_key]
+UUID_FIELD = Entry._meta.get_field("uuid")
+
+
+def _answer_known(known, outcomes):
+    """The entries whose uuid made an entry before (or whose month is locked): that entry,
+    read in one statement, if it is the same team's."""
+    if not known:
+        return
+    existing = Entry.objects.in_bulk([new.entry.uuid for new, _locked in known], field_name="uuid")
+    for new, locked in known:
+        found = existing.get(new.entry.uuid)
+        if found is None:
+            outcomes[new.index] = Outcome(None, False, locked)
+        elif found.team_id != new.entry.team_id:
+            outcomes[new.index] = Outcome(None, False, UuidTakenByAnotherTeam(new.entry.uuid))
+        else:
+            outcomes[new.index] = Outcome(found, False, None)
+
+
+def _link_and_audit(created):
+    """The new entries' household links and their audit rows (_audit_creation). On
+    PostgreSQL, when there are links, all in one statement: the audit rows and the links
+    inserted in data-modifying CTEs, and the links' audit rows from what those return."""
+    links = [(new.entry.pk, household_id) for new in created for household_id in new.household_ids]
+    entries = [new.entry for new in created]
+    if connection.vendor != "postgresql" or not links or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        _audit_creation(entries, Link.objects.bulk_create(
+            [Link(entry_id=entry_id, household_id=household_id) for entry_id, household_id in links]))
+        return
+    quote = connection.ops.quote_name
+    history = ENTRY_HISTORY.model
+    now = timezone.now()
+    records = [
+        history(
+            history_date=getattr(entry, "_history_date", now),
+            history_user=getattr(entry, "_history_user", history.get_default_history_user(entry)),
+            history_change_reason=get_change_reason_from_object(entry) or None,
+            history_type="+",
+            **{field.attname: getattr(entry, field.attname) for field in history.tracked_fields},
+        )
+        for entry in entries
+    ]
+    record_sql = "(" + ", ".join(["%s"] * len(HISTORY_FIELDS)) + ")"
+    link_columns = [quote(Link._meta.get_field(name).column) for name in ("entry", "household")]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH h AS (INSERT INTO {quote(history._meta.db_table)} "
+            f"({', '.join(quote(field.column) for field in HISTORY_FIELDS)}) "
+            f"VALUES {', '.join([record_sql] * len(records))} RETURNING history_id, id), "
+            f"l AS (INSERT INTO {quote(Link._meta.db_table)} ({', '.join(link_columns)}) "
+            f"SELECT * FROM unnest(%s::bigint[], %s::bigint[]) RETURNING id, {', '.join(link_columns)}) "
+            f"INSERT INTO {quote(HistoricalLink._meta.db_table)} (id, entry_id, household_id, history_id) "
+            f"SELECT l.id, l.entry_id, l.household_id, h.history_id FROM l JOIN h ON h.id = l.entry_id",
+            [field.get_db_prep_save(getattr(record, field.attname), connection)
+             for record in records for field in HISTORY_FIELDS]
+            + [[entry_id for entry_id, _household in links], [household for _entry, household in links]],
+        )
+
+
+HISTORY_FIELDS = [field for field in ENTRY_HISTORY.model._meta.concrete_fields if not field.primary_key]
+
+
+def _audit_creation(entries, links):
+    """One audit row per new entry, holding the households it was created with: one
+    statement for the rows and one for their links, whatever the number of entries.
 
     Saving and then linking through the model would make django-simple-history write two
     rows (one on save(), one on the households' change); this writes the row its
@@ -175,11 +294,12 @@ def _audit_creation(entry, links):
     ids come back from the bulk INSERTs (PostgreSQL, SQLite ≥ 3.35).
     """
     # No reason given stays NULL, as post_save leaves it (bulk_history_create's default is "").
-    created = ENTRY_HISTORY.bulk_history_create([entry], default_change_reason=None)
+    created = ENTRY_HISTORY.bulk_history_create(entries, default_change_reason=None)
     if not created or not links:  # None when SIMPLE_HISTORY_ENABLED is off
         return
+    records = {record.id: record for record in created}
     HistoricalLink.objects.bulk_create([
-        HistoricalLink(history=created[0], id=link.pk, entry_id=link.entry_id,
+        HistoricalLink(history=records[link.entry_id], id=link.pk, entry_id=link.entry_id,
                        household_id=link.household_id)
         for link in links
     ])

@@ -48,24 +48,44 @@ def _hold_sql(model, mode, where):
     return f"SELECT id FROM {model._meta.db_table} WHERE {where} ORDER BY id FOR {mode}"
 
 
-def read_chains(rollup, via_ids):
-    """{team or village id: {ids of its node and of the node's ancestors}}."""
-    via_ids = sorted(via_ids)
-    chains = defaultdict(set)
-    if not via_ids:
-        return chains
+def _chain_sql(rollup, name, count):
+    """A recursive CTE `name` (via_id, node_id): each of `count` teams or villages with its
+    node and the node's ancestors."""
     tree = rollup.tree._meta.db_table
+    return (
+        f"{name} (via_id, node_id) AS ("
+        f"SELECT id, {rollup.node_column} FROM {rollup.via_table} WHERE id IN {_listed(count)} "
+        f"UNION SELECT {name}.via_id, node.parent_id FROM {name} JOIN {tree} node ON node.id = {name}.node_id "
+        f"WHERE node.parent_id IS NOT NULL)"
+    )
+
+
+def read_chains_of(via_ids, extra=None):
+    """{rollup: {team or village id: {ids of its node and of the node's ancestors}}} of
+    `via_ids` ({rollup: ids}), in one statement; `extra`: (sql, params) of another read
+    of one column whose values come back too, as the list `extra_values`:
+    (chains, extra_values)."""
+    wanted = [(rollup, sorted(via_ids.get(rollup, ()))) for rollup in ROLLUPS]
+    wanted = [(rollup, ids) for rollup, ids in wanted if ids]
+    chains = {rollup: defaultdict(set) for rollup in ROLLUPS}
+    if not wanted and extra is None:
+        return chains, []
+    ctes = [_chain_sql(rollup, f"chain{index}", len(ids)) for index, (rollup, ids) in enumerate(wanted)]
+    parts = [f"SELECT {index + 1}, via_id, node_id FROM chain{index}" for index in range(len(wanted))]
+    params = [id_ for _rollup, ids in wanted for id_ in ids]
+    if extra is not None:
+        parts.append(f"SELECT 0, extra.*, NULL FROM ({extra[0]}) extra")
+        params += list(extra[1])
+    with_ = f"WITH RECURSIVE {', '.join(ctes)} " if ctes else ""
+    extra_values = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH RECURSIVE chain (via_id, node_id) AS ("
-            f"SELECT id, {rollup.node_column} FROM {rollup.via_table} WHERE id IN {_listed(len(via_ids))} "
-            f"UNION SELECT chain.via_id, node.parent_id FROM chain JOIN {tree} node ON node.id = chain.node_id "
-            f"WHERE node.parent_id IS NOT NULL) SELECT via_id, node_id FROM chain",
-            via_ids,
-        )
-        for via_id, node_id in cursor.fetchall():
-            chains[via_id].add(node_id)
-    return chains
+        cursor.execute(with_ + " UNION ALL ".join(parts), params)
+        for part, via_id, node_id in cursor.fetchall():
+            if part:
+                chains[wanted[part - 1][0]][via_id].add(node_id)
+            else:
+                extra_values.append(via_id)
+    return chains, extra_values
 
 
 def chain_ids(rollup, *node_ids):

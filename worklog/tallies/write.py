@@ -11,6 +11,8 @@ organisation of the team and `AreaTally` per area of the village, and `OrgReach`
 (worklog.tallies.reach).
 """
 
+from typing import NamedTuple
+
 from django.db import connection
 
 from worklog.tallies.keys import (
@@ -54,19 +56,64 @@ def _unnest_sql(table):
     )
 
 
-def add_rows(cursor, table, rows):
-    """Add rows ([(key, sums)], one per key, in key order) to a table of running sums: one
-    statement per page of rows on PostgreSQL, as arrays (a round trip per row, or even
-    execute_batch's statement per row, cost the import seconds)."""
+class Statement(NamedTuple):
+    table: str
+    sql: str
+    params: list
+    many: bool = False  # params is a list of rows, for executemany (SQLite)
+
+
+def adding_statements(table, rows):
+    """The statements adding rows ([(key, sums)], one per key, in key order) to a table of
+    running sums: one per page of rows on PostgreSQL, as arrays (a round trip per row, or
+    even execute_batch's statement per row, cost the import seconds)."""
     values = [key + sums for key, sums in rows]
     if len(values) > 1 and connection.vendor == "postgresql":
         sql = adding_sql(table, _unnest_sql(table))
-        for start in range(0, len(values), BATCH_SIZE):
-            cursor.execute(sql, [list(column) for column in zip(*values[start:start + BATCH_SIZE])])
-    elif len(values) > 1:
-        cursor.executemany(adding_sql(table, "VALUES " + _placeholders(len(table.columns))), values)
-    elif values:
-        cursor.execute(adding_sql(table, "VALUES " + _placeholders(len(table.columns))), values[0])
+        return [Statement(table.db_table, sql, [list(column) for column in zip(*values[start:start + BATCH_SIZE])])
+                for start in range(0, len(values), BATCH_SIZE)]
+    if len(values) > 1:
+        return [Statement(table.db_table, adding_sql(table, "VALUES " + _placeholders(len(table.columns))),
+                          values, many=True)]
+    if values:
+        return [Statement(table.db_table, adding_sql(table, "VALUES " + _placeholders(len(table.columns))),
+                          list(values[0]))]
+    return []
+
+
+def execute(cursor, statements):
+    """Run the statements in their order. On PostgreSQL, consecutive ones on different
+    tables go as one statement, each in a data-modifying CTE: one round trip instead of one
+    per table. They run in the order given (the main query reads them in that order), so
+    rows are still locked table by table as before. (Two on the same table stay apart: one
+    statement must not change a row twice.)"""
+    group = []
+
+    def flush():
+        if len(group) == 1:
+            cursor.execute(group[0].sql, group[0].params)
+        elif group:
+            ctes = ", ".join(f"s{index} AS ({statement.sql} RETURNING 1)" for index, statement in enumerate(group))
+            reads = ", ".join(f"(SELECT COUNT(*) FROM s{index})" for index in range(len(group)))
+            cursor.execute(f"WITH {ctes} SELECT {reads}", [value for statement in group for value in statement.params])
+        group.clear()
+
+    for statement in statements:
+        if statement.many:
+            flush()
+            cursor.executemany(statement.sql, statement.params)
+        elif connection.vendor != "postgresql":
+            cursor.execute(statement.sql, statement.params)
+        else:
+            if any(other.table == statement.table for other in group):
+                flush()
+            group.append(statement)
+    flush()
+
+
+def add_rows(cursor, table, rows):
+    """Add rows ([(key, sums)], one per key, in key order) to a table of running sums."""
+    execute(cursor, adding_statements(table, rows))
 
 
 def _rolled_up_sql(rollup, count):
@@ -85,39 +132,51 @@ def _rolled_up_sql(rollup, count):
     )
 
 
+def rolled_up_statements(rollup, tally_rows):
+    """The statements adding tally rows ([(TallyKey, TallySums)] in key order) to a
+    roll-up's sums."""
+    return [
+        Statement(rollup.sums_table.db_table, _rolled_up_sql(rollup, len(chunk)),
+                  [value for key, sums in chunk for value in key + sums])
+        for chunk in (tally_rows[start:start + ROLLUP_ROWS_PER_STATEMENT]
+                      for start in range(0, len(tally_rows), ROLLUP_ROWS_PER_STATEMENT))
+    ]
+
+
 def add_rolled_up(cursor, rollup, tally_rows):
     """Add tally rows ([(TallyKey, TallySums)] in key order) to a roll-up's sums."""
-    for start in range(0, len(tally_rows), ROLLUP_ROWS_PER_STATEMENT):
-        chunk = tally_rows[start:start + ROLLUP_ROWS_PER_STATEMENT]
-        cursor.execute(_rolled_up_sql(rollup, len(chunk)), [value for key, sums in chunk for value in key + sums])
+    execute(cursor, rolled_up_statements(rollup, tally_rows))
 
 
-def add_to_tallies(tallies, households):
+def add_to_tallies(tallies, households, *, held=False):
     """Add rows of contributions ({TallyKey: TallySums} and {HouseholdKey: Visits}; amounts
     may be negative) to the tallies and their roll-ups: how the services and the import
     change them. (The scale seed writes its months' rows with `add_rows` or COPY and then
     recounts the roll-ups.)
 
     The structure the roll-ups follow is held first, against a change of it till the
-    transaction ends (worklog.tallies.structure). The roll-ups go last: their rows are the
+    transaction ends (worklog.tallies.structure), unless the caller `held` it already.
+    The roll-ups go last: their rows are the
     ones many teams share, so they are locked for the shortest time.
     """
     tally_rows, household_rows = in_key_order(tallies), in_key_order(households)
-    hold_for_writing([key for key, _sums in tally_rows + household_rows])
+    if not held:
+        hold_for_writing([key for key, _sums in tally_rows + household_rows])
     reached = reach_changes(household_rows)
+    statements = adding_statements(TALLY, tally_rows) + adding_statements(HOUSEHOLD_TALLY, household_rows)
+    for rollup in ROLLUPS:
+        statements += rolled_up_statements(rollup, tally_rows)
+    for rollup, rows in reached.items():
+        statements += adding_statements(rollup.reach_table, rows)
     with connection.cursor() as cursor:
-        add_rows(cursor, TALLY, tally_rows)
-        add_rows(cursor, HOUSEHOLD_TALLY, household_rows)
-        for rollup in ROLLUPS:
-            add_rolled_up(cursor, rollup, tally_rows)
-        for rollup, rows in reached.items():
-            add_rows(cursor, rollup.reach_table, rows)
+        execute(cursor, statements)
 
 
-def apply_entries(changes):
+def apply_entries(changes, *, held=False):
     """Add (sign +1) or take out (sign -1) the contributions of entries, given as
-    (EntrySnapshot, sign) pairs, summed per key first."""
-    add_to_tallies(*contributions(changes))
+    (EntrySnapshot, sign) pairs, summed per key first. `held`: the caller holds their
+    teams, villages and activities already (hold_for_writing)."""
+    add_to_tallies(*contributions(changes), held=held)
 
 
 def apply_entry(snapshot, sign):
