@@ -2,11 +2,13 @@
 audit row per new entry, repeats answered from the unique uuid, and a bounded number of
 queries."""
 
+import json
 import uuid
 from collections import Counter
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -155,3 +157,34 @@ def test_editing_an_entry_reads_its_team_village_and_activity_once(client, world
     # The member's writable teams and the form's activity; the entry itself comes with
     # its team, village and activity in one read.
     assert reads == {"teams_team": 1, "worklog_activity": 1}
+
+
+def test_a_one_entry_sync_post_stays_within_its_query_budget(
+    world, visit, homes, django_assert_max_num_queries
+):
+    """The path a phone takes when online: one entry per POST of /api/sync, with the
+    CSRF token in its header."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.member_a)
+    client.cookies["csrftoken"] = token = "t" * 32
+
+    def post(data):
+        entry = {**data, "activity": visit.code}
+        return client.post(reverse("api_sync"), json.dumps({"entries": [entry]}),
+                           content_type="application/json", HTTP_X_CSRFTOKEN=token)
+
+    post(visit_data(visit, homes[:1]))  # the tallies' rows exist
+
+    # Session, user, the member's teams, the activity, the households; then one
+    # transaction: the share lock on the team, the month locks, the amendments holding the
+    # uuid, the savepoint around the entry, the entry, its links, one audit row and its
+    # links, the structure's share locks, the tallies' statements (the team's tallies, its
+    # households', one roll-up per tree, the counted activities) — no savepoint of the
+    # view's own around it.
+    budget = 22 if connection.vendor == "postgresql" else 20
+    with django_assert_max_num_queries(budget):
+        response = post(visit_data(visit, homes[:3]))
+
+    assert response.status_code == 200
+    assert [result["status"] for result in response.json()["results"]] == ["created"]
+    assert Entry.objects.count() == 2

@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -381,3 +382,33 @@ def test_the_same_outbox_sent_twice_at_once_stores_each_entry_once(busy_world, r
     assert all(sorted(found) == ["created", "present"] for found in by_uuid.values()), by_uuid
     assert Entry.objects.count() == len(batch)
     assert tallies.differences() == []
+
+
+# --- sessions end on every app server at once (worklog/sessions.py) --------------------------
+
+def _same_session_elsewhere(client):
+    """Another phone (or a stolen cookie) holding the same session."""
+    other = Client()
+    other.cookies["sessionid"] = client.cookies["sessionid"].value
+    return other
+
+
+@pytest.mark.parametrize("ending", ["logout", "password change", "deactivation", "expiry"])
+def test_a_session_that_ended_can_sync_no_more(world, member, homes, ending):
+    elsewhere = _same_session_elsewhere(member)
+    assert statuses(sync(elsewhere, [outbox_entry(homes)])) == ["created"]
+
+    if ending == "logout":
+        member.post(reverse("logout"))
+    elif ending == "password change":
+        world.member_a.set_password("a-new-Passw0rd-9")
+        world.member_a.save()
+    elif ending == "deactivation":
+        world.member_a.is_active = False
+        world.member_a.save()
+    else:
+        Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    answer = sync(elsewhere, [outbox_entry(homes)])
+
+    assert answer.status_code == 401
+    assert Entry.objects.count() == 1

@@ -190,6 +190,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Django's database sessions (revocable: logout, a password change or deactivation end
+# them at once on every app server), read by one plain statement (worklog/sessions.py).
+SESSION_ENGINE = "worklog.sessions"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

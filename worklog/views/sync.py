@@ -259,18 +259,22 @@ def sync(request):
     teams = writable_teams(request.user)
     batch = [_read(document, teams) for document in documents]
     valid = [synced for synced in batch if synced.form is not None]
-    with transaction.atomic():
-        outcomes = entries_create(author=request.user, entries=[
-            {"uuid": synced.form.cleaned_data["uuid"], "team": synced.form.chosen_team,
-             **synced.form.entry_values()}
-            for synced in valid
-        ])
-        for synced, outcome in zip(valid, outcomes):
-            _record(synced, outcome)
-        locked = [synced for synced, outcome in zip(valid, outcomes)
-                  if isinstance(outcome.refused, MonthLocked)]
-        # In uuid order, as the entries: two batches filing the same ones never wait crosswise.
-        for synced in sorted(locked, key=lambda synced: str(synced.form.cleaned_data["uuid"])):
-            _amend(synced, request.user)
+    # entries_create is one transaction of its own; wrapping it in another only added a
+    # savepoint and its release to every post. The entries of a locked month are filed
+    # afterwards, as the form files its own, and a replay finds them filed.
+    outcomes = entries_create(author=request.user, entries=[
+        {"uuid": synced.form.cleaned_data["uuid"], "team": synced.form.chosen_team,
+         **synced.form.entry_values()}
+        for synced in valid
+    ])
+    for synced, outcome in zip(valid, outcomes):
+        _record(synced, outcome)
+    locked = [synced for synced, outcome in zip(valid, outcomes)
+              if isinstance(outcome.refused, MonthLocked)]
+    if locked:
+        with transaction.atomic():
+            # In uuid order, as the entries: two batches filing the same ones never wait crosswise.
+            for synced in sorted(locked, key=lambda synced: str(synced.form.cleaned_data["uuid"])):
+                _amend(synced, request.user)
     return JsonResponse({"results": [synced.answer() for synced in batch]},
                         json_dumps_params={"ensure_ascii": False})
