@@ -2,18 +2,22 @@
 audit row per new entry, repeats answered from the unique uuid, and a bounded number of
 queries."""
 
+import datetime
 import json
 import uuid
 from collections import Counter
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import EntryFactory
+from teams.access import writable_teams, writable_teams_list
+from teams.models import Membership
+from tests.factories import EntryFactory, MembershipFactory, TeamFactory, UserFactory
 from worklog.locking import lock_month
 from worklog.models import Amendment, Entry
 
@@ -188,3 +192,31 @@ def test_a_one_entry_sync_post_stays_within_its_query_budget(
     assert response.status_code == 200
     assert [result["status"] for result in response.json()["results"]] == ["created"]
     assert Entry.objects.count() == 2
+
+
+def test_the_teams_read_for_a_post_are_writable_teams_own(world):
+    """writable_teams_list, the posts' one-statement read, answers as writable_teams: for
+    members who joined later, left, moved, or whose team's deployment ended or has not
+    begun, and for a member of several teams (with the village and organisation read)."""
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    people = [world.member_a, world.member_b, world.leader_a, world.coordinator]
+    busy = UserFactory()
+    for team in (world.team_a, world.team_b, TeamFactory(name="阿工作队", organisation=world.org)):
+        MembershipFactory(user=busy, team=team)
+    MembershipFactory(user=UserFactory(), team=world.team_a, joined_on=today + day)
+    MembershipFactory(user=UserFactory(), team=world.team_a, left_on=today - day)
+    MembershipFactory(user=UserFactory(), team=world.team_a, left_on=today)
+    MembershipFactory(user=UserFactory(), team=TeamFactory(ends_on=today - day))
+    MembershipFactory(user=UserFactory(), team=TeamFactory(ends_on=today))
+    MembershipFactory(user=UserFactory(), team=TeamFactory(starts_on=today + day))
+    people += [busy] + [membership.user for membership in Membership.objects.order_by("-pk")[:6]]
+
+    for person in people:
+        expected = list(writable_teams(person))
+        read = writable_teams_list(person)
+        assert [team.pk for team in read] == [team.pk for team in expected], person
+        assert [(team.village.name, team.organisation.name) for team in read] == [
+            (team.village.name, team.organisation.name) for team in expected]
+    assert len(writable_teams_list(busy)) == 3
+    assert writable_teams_list(AnonymousUser()) == []
