@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
@@ -25,6 +26,7 @@ from tests.test_concurrency import logged_in_client, run_together
 from worklog import tallies
 from worklog.locking import lock_month
 from worklog.models import Amendment, Entry
+from worklog.sessions import UserBackend
 from worklog.views.sync import MAX_BODY_BYTES, MAX_ENTRIES, MAX_ENTRY_CHARACTERS
 
 pytestmark = pytest.mark.django_db
@@ -412,3 +414,24 @@ def test_a_session_that_ended_can_sync_no_more(world, member, homes, ending):
 
     assert answer.status_code == 401
     assert Entry.objects.count() == 1
+
+
+def test_the_user_of_a_session_is_read_as_django_reads_it(world):
+    world.member_a.last_login = timezone.now()
+    world.member_a.save()
+
+    read = UserBackend().get_user(world.member_a.pk)
+    django_reads = ModelBackend().get_user(world.member_a.pk)
+
+    fields = [field.attname for field in type(read)._meta.concrete_fields]
+    assert [getattr(read, name) for name in fields] == [getattr(django_reads, name) for name in fields]
+    assert timezone.is_aware(read.last_login) and read.is_active is True
+    assert UserBackend().get_user(world.member_a.pk + 1000) is None
+
+
+def test_a_session_started_by_djangos_own_backend_still_syncs(world, counted, homes):
+    """Phones logged in before UserBackend was listed stay logged in."""
+    client = Client()
+    client.force_login(world.member_a, backend="django.contrib.auth.backends.ModelBackend")
+
+    assert statuses(sync(client, [outbox_entry(homes)])) == ["created"]

@@ -89,6 +89,9 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # ModelBackend, the user of a session read by one plain statement (worklog/sessions.py)
+    "worklog.sessions.UserBackend",
+    # for the sessions started before UserBackend was listed
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Five wrong passwords for one account from one address lock that pair out for an hour;
