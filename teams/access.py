@@ -322,7 +322,7 @@ def writable_teams_list(user):
     """writable_teams(user), read at once: a list of the teams, each with its village and
     organisation, by one plain statement. The notebook's form and the sync read it on
     every post, and building writable_teams' query through the ORM cost several times the
-    CPU of running it (bench/findings.md). Same rule: tests/test_logging_path.py compares
+    CPU of running it. Same rule: tests/test_logging_path.py compares
     the two for members who joined, left and moved. The queryset stays for the views that
     filter it further."""
     if not user.is_authenticated:

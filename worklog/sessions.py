@@ -3,9 +3,9 @@ authentication backend that reads the user of a session): Django's own database 
 and users, each read by one plain statement.
 
 Every request of a logged-in user reads its session and then its user; building those two
-SELECTs through the ORM cost several times the CPU of running them (bench/findings.md).
-The rows, expiry and checks are Django's: logging out, a password change (the session's
-hash of it) or deactivation end a session at once, on every app server.
+SELECTs through the ORM cost several times the CPU of running them. The rows, expiry and
+checks are Django's: logging out, a password change (the session's hash of it) or
+deactivation end a session at once, on every app server.
 """
 
 from django.contrib.auth import get_user_model
