@@ -6,6 +6,7 @@ manages the village's households. A *coordinator* (CoordinatorScope rows) sees e
 under their organisation and area subtrees. A superuser sees everything.
 """
 
+from django.db import connections, router
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -299,3 +300,47 @@ def sees_history_of_village(user, village):
 def can_import(user):
     """Spreadsheet imports: team leaders (for their teams) and coordinators (their scope)."""
     return user.is_authenticated and (is_coordinator(user) or led_teams(user).exists())
+
+
+def _columns(model, alias):
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+WRITABLE_TEAMS_SQL = f"""
+    SELECT {_columns(Team, "t")}, {_columns(Village, "v")}, {_columns(Organisation, "o")}
+    FROM {Team._meta.db_table} t
+    JOIN {Membership._meta.db_table} m ON m.team_id = t.id
+    JOIN {Village._meta.db_table} v ON v.id = t.village_id
+    JOIN {Organisation._meta.db_table} o ON o.id = t.organisation_id
+    WHERE m.user_id = %(user)s AND m.joined_on <= %(on)s AND (m.left_on IS NULL OR m.left_on >= %(on)s)
+      AND t.starts_on <= %(on)s AND (t.ends_on IS NULL OR t.ends_on >= %(on)s)
+    ORDER BY t.name, t.id
+"""
+
+
+def writable_teams_list(user):
+    """writable_teams(user), read at once: a list of the teams, each with its village and
+    organisation, by one plain statement. The notebook's form and the sync read it on
+    every post, and building writable_teams' query through the ORM cost several times the
+    CPU of running it. Same rule: tests/test_logging_path.py compares
+    the two for members who joined, left and moved. The queryset stays for the views that
+    filter it further."""
+    if not user.is_authenticated:
+        return []
+    models = (Team, Village, Organisation)
+    connection = connections[router.db_for_read(Team)]
+    with connection.cursor() as cursor:
+        cursor.execute(WRITABLE_TEAMS_SQL, {"user": user.pk, "on": timezone.localdate()})
+        rows = cursor.fetchall()
+    teams = []
+    for row in rows:
+        start, made = 0, []
+        for model in models:
+            fields = model._meta.concrete_fields
+            made.append(model.from_db(connection.alias, [field.attname for field in fields],
+                                      row[start:start + len(fields)]))
+            start += len(fields)
+        team, village, organisation = made
+        team.village, team.organisation = village, organisation
+        teams.append(team)
+    return teams

@@ -2,16 +2,22 @@
 audit row per new entry, repeats answered from the unique uuid, and a bounded number of
 queries."""
 
+import datetime
+import json
 import uuid
 from collections import Counter
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import EntryFactory
+from teams.access import writable_teams, writable_teams_list
+from teams.models import Membership
+from tests.factories import EntryFactory, MembershipFactory, TeamFactory, UserFactory
 from worklog.locking import lock_month
 from worklog.models import Amendment, Entry
 
@@ -155,3 +161,62 @@ def test_editing_an_entry_reads_its_team_village_and_activity_once(client, world
     # The member's writable teams and the form's activity; the entry itself comes with
     # its team, village and activity in one read.
     assert reads == {"teams_team": 1, "worklog_activity": 1}
+
+
+def test_a_one_entry_sync_post_stays_within_its_query_budget(
+    world, visit, homes, django_assert_max_num_queries
+):
+    """The path a phone takes when online: one entry per POST of /api/sync, with the
+    CSRF token in its header."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.member_a)
+    client.cookies["csrftoken"] = token = "t" * 32
+
+    def post(data):
+        entry = {**data, "activity": visit.code}
+        return client.post(reverse("api_sync"), json.dumps({"entries": [entry]}),
+                           content_type="application/json", HTTP_X_CSRFTOKEN=token)
+
+    post(visit_data(visit, homes[:1]))  # the tallies' rows exist
+
+    # Session, user, the member's teams, the activity, the households; then one
+    # transaction: the share lock on the team, the month locks, the amendments holding the
+    # uuid, the savepoint around the entry, the entry, its links, one audit row and its
+    # links, the structure's share locks, the tallies' statements (the team's tallies, its
+    # households', one roll-up per tree, the counted activities) — no savepoint of the
+    # view's own around it.
+    budget = 22 if connection.vendor == "postgresql" else 20
+    with django_assert_max_num_queries(budget):
+        response = post(visit_data(visit, homes[:3]))
+
+    assert response.status_code == 200
+    assert [result["status"] for result in response.json()["results"]] == ["created"]
+    assert Entry.objects.count() == 2
+
+
+def test_the_teams_read_for_a_post_are_writable_teams_own(world):
+    """writable_teams_list, the posts' one-statement read, answers as writable_teams: for
+    members who joined later, left, moved, or whose team's deployment ended or has not
+    begun, and for a member of several teams (with the village and organisation read)."""
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    people = [world.member_a, world.member_b, world.leader_a, world.coordinator]
+    busy = UserFactory()
+    for team in (world.team_a, world.team_b, TeamFactory(name="阿工作队", organisation=world.org)):
+        MembershipFactory(user=busy, team=team)
+    MembershipFactory(user=UserFactory(), team=world.team_a, joined_on=today + day)
+    MembershipFactory(user=UserFactory(), team=world.team_a, left_on=today - day)
+    MembershipFactory(user=UserFactory(), team=world.team_a, left_on=today)
+    MembershipFactory(user=UserFactory(), team=TeamFactory(ends_on=today - day))
+    MembershipFactory(user=UserFactory(), team=TeamFactory(ends_on=today))
+    MembershipFactory(user=UserFactory(), team=TeamFactory(starts_on=today + day))
+    people += [busy] + [membership.user for membership in Membership.objects.order_by("-pk")[:6]]
+
+    for person in people:
+        expected = list(writable_teams(person))
+        read = writable_teams_list(person)
+        assert [team.pk for team in read] == [team.pk for team in expected], person
+        assert [(team.village.name, team.organisation.name) for team in read] == [
+            (team.village.name, team.organisation.name) for team in expected]
+    assert len(writable_teams_list(busy)) == 3
+    assert writable_teams_list(AnonymousUser()) == []

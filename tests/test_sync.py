@@ -5,6 +5,8 @@ import json
 import uuid
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -24,6 +26,7 @@ from tests.test_concurrency import logged_in_client, run_together
 from worklog import tallies
 from worklog.locking import lock_month
 from worklog.models import Amendment, Entry
+from worklog.sessions import UserBackend
 from worklog.views.sync import MAX_BODY_BYTES, MAX_ENTRIES, MAX_ENTRY_CHARACTERS
 
 pytestmark = pytest.mark.django_db
@@ -381,3 +384,54 @@ def test_the_same_outbox_sent_twice_at_once_stores_each_entry_once(busy_world, r
     assert all(sorted(found) == ["created", "present"] for found in by_uuid.values()), by_uuid
     assert Entry.objects.count() == len(batch)
     assert tallies.differences() == []
+
+
+# --- sessions end on every app server at once (worklog/sessions.py) --------------------------
+
+def _same_session_elsewhere(client):
+    """Another phone (or a stolen cookie) holding the same session."""
+    other = Client()
+    other.cookies["sessionid"] = client.cookies["sessionid"].value
+    return other
+
+
+@pytest.mark.parametrize("ending", ["logout", "password change", "deactivation", "expiry"])
+def test_a_session_that_ended_can_sync_no_more(world, member, homes, ending):
+    elsewhere = _same_session_elsewhere(member)
+    assert statuses(sync(elsewhere, [outbox_entry(homes)])) == ["created"]
+
+    if ending == "logout":
+        member.post(reverse("logout"))
+    elif ending == "password change":
+        world.member_a.set_password("a-new-Passw0rd-9")
+        world.member_a.save()
+    elif ending == "deactivation":
+        world.member_a.is_active = False
+        world.member_a.save()
+    else:
+        Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    answer = sync(elsewhere, [outbox_entry(homes)])
+
+    assert answer.status_code == 401
+    assert Entry.objects.count() == 1
+
+
+def test_the_user_of_a_session_is_read_as_django_reads_it(world):
+    world.member_a.last_login = timezone.now()
+    world.member_a.save()
+
+    read = UserBackend().get_user(world.member_a.pk)
+    django_reads = ModelBackend().get_user(world.member_a.pk)
+
+    fields = [field.attname for field in type(read)._meta.concrete_fields]
+    assert [getattr(read, name) for name in fields] == [getattr(django_reads, name) for name in fields]
+    assert timezone.is_aware(read.last_login) and read.is_active is True
+    assert UserBackend().get_user(world.member_a.pk + 1000) is None
+
+
+def test_a_session_started_by_djangos_own_backend_still_syncs(world, counted, homes):
+    """Phones logged in before UserBackend was listed stay logged in."""
+    client = Client()
+    client.force_login(world.member_a, backend="django.contrib.auth.backends.ModelBackend")
+
+    assert statuses(sync(client, [outbox_entry(homes)])) == ["created"]

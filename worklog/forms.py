@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from teams.models import Household
+from teams.models import Household, Team
 from teams.fields import IdChoiceField, IdMultipleChoiceField
 from worklog.models import Activity
 from worklog.rules import AMOUNTS, COUNTS, MAX_COUNT, MAX_FUNDS, validate_entry
@@ -35,8 +35,8 @@ def count_field(label):
 class EntryForm(forms.Form):
     """One notebook line. `team` is asked only of a member with several current teams.
 
-    `teams` are the teams the user may write for; `entry` is given when editing (its team
-    is fixed then and `version` carries the optimistic lock).
+    `teams` are the teams the user may write for (a list or a queryset); `entry` is given
+    when editing (its team is fixed then and `version` carries the optimistic lock).
     """
 
     team = IdChoiceField(label=_("team"), queryset=None, required=False)
@@ -74,7 +74,6 @@ class EntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.entry = entry
         self.teams = list(teams)
-        self.fields["team"].queryset = teams
         villages = {entry.village_id} if entry else {team.village_id for team in self.teams}
         households = Household.objects.filter(village_id__in=villages)
         if len(villages) > 1:
@@ -85,6 +84,8 @@ class EntryForm(forms.Form):
         self.fields["households"].queryset = households
         if entry is not None or len(self.teams) <= 1:
             del self.fields["team"]
+        else:
+            self.fields["team"].queryset = self.team_choices()
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
@@ -94,6 +95,11 @@ class EntryForm(forms.Form):
         else:
             del self.fields["uuid"]
             self.fields["version"].required = True
+
+    def team_choices(self):
+        """`teams` as the team field's queryset; `teams` may be a list already read
+        (teams.access.writable_teams_list)."""
+        return Team.objects.filter(pk__in=[team.pk for team in self.teams])
 
     @property
     def chosen_team(self):

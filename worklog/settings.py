@@ -89,6 +89,9 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # ModelBackend, the user of a session read by one plain statement (worklog/sessions.py)
+    "worklog.sessions.UserBackend",
+    # for the sessions started before UserBackend was listed
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Five wrong passwords for one account from one address lock that pair out for an hour;
@@ -189,6 +192,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Django's database sessions (revocable: logout, a password change or deactivation end
+# them at once on every app server), read by one plain statement (worklog/sessions.py).
+SESSION_ENGINE = "worklog.sessions"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

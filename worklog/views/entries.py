@@ -18,6 +18,7 @@ from teams.access import (
     get_visible_or_404,
     sees_history_of_team,
     writable_teams,
+    writable_teams_list,
 )
 from teams.history import revisions
 from teams.models import Household
@@ -82,8 +83,8 @@ def _entry_or_404(request, pk):
 
 
 def _teams_or_403(user):
-    """The user's writable teams, read once: the form lists the same evaluated queryset."""
-    teams = writable_teams(user)
+    """The user's writable teams, read once, as a list."""
+    teams = writable_teams_list(user)
     if not teams:
         raise PermissionDenied(_("Only members of a current team can log entries."))
     return teams
@@ -191,7 +192,7 @@ def entry_copy(request, pk):
     initial = {name: getattr(original, name) for name in COPIED_FIELDS}
     initial["date"] = original.date if same_date else today
     initial["households"] = list(original.households.values_list("pk", flat=True))
-    if teams.filter(pk=original.team_id).exists():
+    if any(team.pk == original.team_id for team in teams):
         initial["team"] = original.team_id
     form = EntryForm(teams=teams, initial=initial)
     return _render_form(request, form, copied_from=original,

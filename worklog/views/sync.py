@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from teams.access import writable_teams
+from teams.access import writable_teams_list
 from teams.text import clean_text
 from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
 from worklog.forms import EntryForm
@@ -63,7 +63,7 @@ class SyncEntryForm(EntryForm):
         super().__init__(data, teams=teams)
         if "team" not in self.fields and data.get("team") is not None:
             self.fields["team"] = copy.deepcopy(self.base_fields["team"])
-            self.fields["team"].queryset = teams
+            self.fields["team"].queryset = self.team_choices()
 
 
 @dataclass
@@ -256,21 +256,25 @@ def sync(request):
         documents = read_batch(request)
     except BadBatch as problem:
         return _error(problem, 400)
-    teams = writable_teams(request.user)
+    teams = writable_teams_list(request.user)
     batch = [_read(document, teams) for document in documents]
     valid = [synced for synced in batch if synced.form is not None]
-    with transaction.atomic():
-        outcomes = entries_create(author=request.user, entries=[
-            {"uuid": synced.form.cleaned_data["uuid"], "team": synced.form.chosen_team,
-             **synced.form.entry_values()}
-            for synced in valid
-        ])
-        for synced, outcome in zip(valid, outcomes):
-            _record(synced, outcome)
-        locked = [synced for synced, outcome in zip(valid, outcomes)
-                  if isinstance(outcome.refused, MonthLocked)]
-        # In uuid order, as the entries: two batches filing the same ones never wait crosswise.
-        for synced in sorted(locked, key=lambda synced: str(synced.form.cleaned_data["uuid"])):
-            _amend(synced, request.user)
+    # entries_create is one transaction of its own; wrapping it in another only added a
+    # savepoint and its release to every post. The entries of a locked month are filed
+    # afterwards, as the form files its own, and a replay finds them filed.
+    outcomes = entries_create(author=request.user, entries=[
+        {"uuid": synced.form.cleaned_data["uuid"], "team": synced.form.chosen_team,
+         **synced.form.entry_values()}
+        for synced in valid
+    ])
+    for synced, outcome in zip(valid, outcomes):
+        _record(synced, outcome)
+    locked = [synced for synced, outcome in zip(valid, outcomes)
+              if isinstance(outcome.refused, MonthLocked)]
+    if locked:
+        with transaction.atomic():
+            # In uuid order, as the entries: two batches filing the same ones never wait crosswise.
+            for synced in sorted(locked, key=lambda synced: str(synced.form.cleaned_data["uuid"])):
+                _amend(synced, request.user)
     return JsonResponse({"results": [synced.answer() for synced in batch]},
                         json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,64 @@
+"""What a request's session and its user are read with (SESSION_ENGINE and the
+authentication backend that reads the user of a session): Django's own database sessions
+and users, each read by one plain statement.
+
+Every request of a logged-in user reads its session and then its user; building those two
+SELECTs through the ORM cost several times the CPU of running them. The rows, expiry and
+checks are Django's: logging out, a password change (the session's hash of it) or
+deactivation end a session at once, on every app server.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.backends import db
+from django.db import connections, router
+from django.utils import timezone
+
+
+class SessionStore(db.SessionStore):
+    def load(self):
+        connection = connections[router.db_for_read(self.model)]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s",
+                [self.session_key, timezone.now()],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None  # as Django's: a missing or expired session starts afresh
+            return {}
+        return self.decode(row[0])
+
+
+def read_row(model, connection, row):
+    """A model instance from a row of its concrete fields' columns, in their order, with
+    the database's converters applied as the ORM applies them (SQLite's datetimes made
+    aware, say)."""
+    values = []
+    for field, value in zip(model._meta.concrete_fields, row):
+        column = field.get_col(model._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+            value = convert(value, column, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields],
+                         values)
+
+
+class UserBackend(ModelBackend):
+    """django.contrib.auth's ModelBackend, with the user of a session read by one plain
+    statement. Listed before ModelBackend, which stays for the sessions it started."""
+
+    def get_user(self, user_id):
+        model = get_user_model()
+        connection = connections[router.db_for_read(model)]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {quote(model._meta.db_table)} "
+                           f"WHERE {quote(model._meta.pk.column)} = %s", [user_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        user = read_row(model, connection, row)
+        return user if self.user_can_authenticate(user) else None
