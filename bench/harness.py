@@ -360,58 +360,9 @@ class Bench:
         return found
 
     def replica_step(self):
-        """The organisation dashboard read from a streaming standby while the members log
-        one entry per /api/sync request at the target rate on the primary: both latencies,
-        the replication lag, and the proof that the dashboard's reads ran on the standby."""
+        """The organisation dashboard on a streaming standby while members log (bench/replica.py)."""
         self.standby = replica.Standby(self.s.port, self.s.replica_port, self.s.standby_dir)
-        reason = self.standby.why_not()
-        if reason:
-            log(f"replica: skipped, {reason}")
-            return {"skipped": reason}
-        log(f"replica: standby on port {self.s.replica_port}")
-        buffers = self.sql("SELECT current_setting('shared_buffers')")[0][0]
-        found = {"standby_port": self.s.replica_port}
-        try:
-            found["standby"] = self.standby.start(shared_buffers=buffers)
-            found["standby"]["shared_buffers"] = replica.one(
-                self.s.replica_port, "SELECT current_setting('shared_buffers')")[0]
-            url = (f"postgres://postgres@127.0.0.1:{self.s.replica_port}/{self.s.database}"
-                   "?application_name=worklog-replica")
-            found["database_replica_url"] = url
-            self.start_server(replica_url=url)
-            coordinator = Client(self.port)
-            coordinator.login(COORDINATOR, self.password)
-            path = f"/dashboard/?year={YEAR}&org={ORG}"
-            before = replica.standby_activity(self.s.replica_port, self.s.database)
-            sampler = replica.LagSampler(self.s.port, self.s.replica_port, self.s.database)
-            timed = {}
-
-            def during(seconds):
-                sampler.start()
-                log(f"  GET {path} on the standby while the members log")
-                timed.update(timed_gets(coordinator, path, count=10**6, warmup=3,
-                                        budget_seconds=max(1, seconds - 2)))
-                found["lag"] = sampler.stop()  # while the writes still flow
-
-            found["logging"] = self.logging_under_load(
-                rate=self.s.load_rate, way="sync", batch=(1, 1), during=during)
-            found["dashboard_ms"] = timed
-            after = replica.standby_activity(self.s.replica_port, self.s.database)
-            found["proof"] = {
-                "standby_in_recovery": after["in_recovery"],
-                "standby_transactions": after["xact_commit"] - before["xact_commit"],
-                "standby_queries_cancelled": after["queries_cancelled"] - before["queries_cancelled"],
-                "dashboard_requests": timed.get("n", 0) + 3,
-                "standby_backends_max": found["lag"].pop("standby_backends_max"),
-                "how": ("pg_is_in_recovery() on the standby; its pg_stat_database.xact_commit "
-                        "for the bench database over the step (the standby counts only its "
-                        "own reads); its client backends in that database (the app's "
-                        "connections, application_name worklog-replica), sampled"),
-            }
-        finally:
-            self.stop_server()
-            self.standby.stop(keep_log=self.logs / "standby.log")
-        return found
+        return replica.measure(self, self.standby, COORDINATOR, f"/dashboard/?year={YEAR}&org={ORG}")
 
     def naive(self, api_values):
         connection = psycopg2.connect(self.s.url)

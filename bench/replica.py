@@ -1,5 +1,6 @@
 """The bench on a read replica (issue 14, point 5): a streaming standby of the bench's
-PostgreSQL, and what is sampled while the coordinators' dashboard is timed on it.
+PostgreSQL, and the coordinators' dashboard timed on it while members log on the primary,
+with the replication lag sampled meanwhile.
 
 A standby already answering in recovery on the port is reused and left running (CI's, made
 by .ci/standby). Otherwise the harness makes one with .ci/standby in a folder of its own,
@@ -18,10 +19,12 @@ from pathlib import Path
 
 import psycopg2
 
-from httpclient import percentile
+from httpclient import Client, percentile, timed_gets
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SECONDS = 0.5
+CATCH_UP_SECONDS = 300
+WARMUP = 3
 
 
 def connect(port, database="postgres"):
@@ -105,6 +108,19 @@ class Standby:
                         f"whole cluster) in {self.folder}, stopped and removed at the end"),
                 "seconds": round(time.monotonic() - started, 1),
                 "cluster_gb": round(cluster / 2**30, 2)}
+
+    def catch_up(self, timeout=CATCH_UP_SECONDS):
+        """Wait until the standby streams and has replayed what the primary had written when
+        asked; the seconds it took (None: not within `timeout`)."""
+        started = time.monotonic()
+        target = lsn_bytes(one(self.primary_port, "SELECT pg_current_wal_lsn()::text")[0])
+        while time.monotonic() - started < timeout:
+            status, replayed = one(self.port, "SELECT (SELECT status FROM pg_stat_wal_receiver), "
+                                              "pg_last_wal_replay_lsn()::text")
+            if status == "streaming" and replayed and lsn_bytes(replayed) >= target:
+                return round(time.monotonic() - started, 1)
+            time.sleep(0.5)
+        return None
 
     def stop(self, keep_log=None):
         """Stop and remove the standby if this run made it (its log copied to `keep_log`);
@@ -213,3 +229,78 @@ def standby_activity(port, database):
               "+ c.confl_snapshot + c.confl_bufferpin + c.confl_deadlock FROM pg_stat_database d "
               "JOIN pg_stat_database_conflicts c USING (datid) WHERE d.datname = %s", [database])
     return {"xact_commit": commits, "in_recovery": recovery, "queries_cancelled": cancelled}
+
+
+def measure(bench, standby, username, path):
+    """The replica step of the harness (`bench`, its server running on the primary alone):
+
+    1. as a baseline, `path` timed for `username` on the primary while the members log one
+       entry per /api/sync request at the target rate (`primary`);
+    2. the standby started (or reused), caught up;
+    3. gunicorn restarted with DATABASE_REPLICA_URL, and the same again: the dashboard's
+       reads on the standby, the writes on the primary, the lag sampled meanwhile.
+    """
+    reason = standby.why_not()
+    if reason:
+        return {"skipped": reason}
+    found = {"standby_port": standby.port}
+    bench.start_server()
+    try:
+        found["primary"] = timed_while_logging(bench, username, path, "on the primary")
+    finally:
+        bench.stop_server()
+    buffers = bench.sql("SELECT current_setting('shared_buffers')")[0][0]
+    try:
+        found["standby"] = standby.start(shared_buffers=buffers)
+        found["standby"]["shared_buffers"] = one(standby.port, "SELECT current_setting('shared_buffers')")[0]
+        found["standby"]["caught_up_seconds"] = standby.catch_up()
+        url = (f"postgres://postgres@127.0.0.1:{standby.port}/{bench.s.database}"
+               "?application_name=worklog-replica")
+        found["database_replica_url"] = url
+        bench.start_server(replica_url=url)
+        before = standby_activity(standby.port, bench.s.database)
+        sampler = LagSampler(bench.s.port, standby.port, bench.s.database)
+        found.update(timed_while_logging(bench, username, path, "on the standby", sampler))
+        after = standby_activity(standby.port, bench.s.database)
+        found["proof"] = {
+            "standby_in_recovery": after["in_recovery"],
+            "standby_transactions": after["xact_commit"] - before["xact_commit"],
+            "standby_queries_cancelled": after["queries_cancelled"] - before["queries_cancelled"],
+            "dashboard_requests": found["dashboard_ms"].get("n", 0) + WARMUP,
+            "standby_backends_max": found["lag"].pop("standby_backends_max"),
+            "how": ("pg_is_in_recovery() on the standby; its pg_stat_database.xact_commit for "
+                    "the bench database over the step (the standby counts only its own reads, "
+                    "and the router falls back to the primary when the standby does not "
+                    "answer); its client backends in that database (the app's connections, "
+                    "application_name worklog-replica), sampled"),
+        }
+    finally:
+        bench.stop_server()
+        standby.stop(keep_log=bench.logs / "standby.log")
+    return found
+
+
+def timed_while_logging(bench, username, path, where, sampler=None):
+    """{"logging", "dashboard_ms"[, "lag"]}: `path` requested back to back by `username` while
+    the members log one entry per /api/sync request at the target rate."""
+    client = Client(bench.port)
+    client.login(username, bench.password)
+    found = {"dashboard_ms": {}}
+
+    def during(seconds):
+        if sampler:
+            sampler.start()
+        bench_log(f"  GET {path} {where} while the members log")
+        found["dashboard_ms"].update(timed_gets(client, path, count=10**6, warmup=WARMUP,
+                                                budget_seconds=max(1, seconds - 2)))
+        if sampler:
+            found["lag"] = sampler.stop()  # while the writes still flow
+
+    found["logging"] = bench.logging_under_load(rate=bench.s.load_rate, way="sync",
+                                                batch=(1, 1), during=during)
+    client.close()
+    return found
+
+
+def bench_log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)

@@ -174,7 +174,13 @@ def _replica(found, entries):
     if found.get("skipped"):
         return ["## Reads on a streaming standby", "", f"Not measured: {found['skipped']}.", ""]
     logging, dashboard, lag = found.get("logging", {}), found.get("dashboard_ms", {}), found.get("lag", {})
-    proof, standby = found.get("proof", {}), found.get("standby", {})
+    proof, standby, primary = found.get("proof", {}), found.get("standby", {}), found.get("primary", {})
+    baseline = [
+        (f"| dashboard on the primary, no standby (baseline) | {primary['dashboard_ms'].get('p50')} | "
+         f"{primary['dashboard_ms'].get('p95')} | {primary['dashboard_ms'].get('n')} requests |"),
+        (f"| logging meanwhile (baseline) | {primary['logging'].get('p50_ms')} | "
+         f"{primary['logging'].get('p95_ms')} | {primary['logging'].get('rps')} entries/s |"),
+    ] if primary.get("dashboard_ms") else []
     replay, since, behind = (lag.get("replay_lag_ms") or {}, lag.get("since_last_replayed_ms") or {},
                              lag.get("wal_bytes_behind") or {})
     return [
@@ -182,16 +188,19 @@ def _replica(found, entries):
         (f"At N = {entries:,}: the standby on port {found.get('standby_port')} ({standby.get('how')}"
          + (f"; base backup and start {standby['seconds']} s for {standby['cluster_gb']} GB"
             if standby.get("cluster_gb") is not None else "")
+         + f"; caught up {standby.get('caught_up_seconds')} s later"
          + f"; shared_buffers {standby.get('shared_buffers')}), gunicorn restarted with "
          f"`DATABASE_REPLICA_URL={found.get('database_replica_url')}`. While "
          f"{logging.get('members')} members log one entry per `/api/sync` request at "
          f"{logging.get('offered_rps')} entries/s on the primary, one coordinator requests the "
-         "organisation dashboard back to back (its reads on the standby)."), "",
+         "organisation dashboard back to back (its reads on the standby). The baseline is "
+         "the same, before the standby was made, with every read on the primary. The "
+         "standby runs on the same 2 cores as the primary, gunicorn and the load."), "",
         "| | p50 ms | p95 ms | n or entries/s |", "|---|---:|---:|---:|",
         (f"| dashboard on the standby | {dashboard.get('p50')} | {dashboard.get('p95')} | "
          f"{dashboard.get('n')} requests |"),
         (f"| logging on the primary | {logging.get('p50_ms')} | {logging.get('p95_ms')} | "
-         f"{logging.get('rps')} entries/s |"), "",
+         f"{logging.get('rps')} entries/s |"), *baseline, "",
         (f"Logging: {logging.get('errors')} errors, {logging.get('lost')} lost, "
          f"{logging.get('duplicates')} duplicates; tallies = recount: {_exact(logging.get('verify'))}."),
         "",
@@ -207,7 +216,8 @@ def _replica(found, entries):
          f"{proof.get('standby_in_recovery')}; {proof.get('standby_transactions')} transactions "
          f"committed in the bench database on the standby for {proof.get('dashboard_requests')} "
          f"dashboard requests; up to {proof.get('standby_backends_max')} of the app's "
-         "connections open there."), "",
+         f"connections open there; {proof.get('standby_queries_cancelled')} of its queries "
+         "cancelled by replay conflicts."), "",
     ]
 
 
@@ -347,7 +357,8 @@ def targets(results):
     standby = results.get("replica") or {}
     if standby.get("dashboard_ms"):
         dashboard, lag = standby["dashboard_ms"], standby.get("lag", {}).get("replay_lag_ms") or {}
-        rows.append(("dashboard on the standby while 50 members log (p50 / p95; recorded)",
+        rows.append((f"dashboard on the standby while {standby['logging']['members']} members log "
+                     "(p50 / p95; recorded)",
                      f"{dashboard['p50']} / {dashboard['p95']} ms; logging "
                      f"{standby['logging']['rps']} entries/s, p95 {standby['logging']['p95_ms']} ms",
                      "–"))

@@ -93,6 +93,7 @@ def test_results_render_every_issue_14_figure():
                                           "shared_buffers": "160MB"},
         "database_replica_url": "postgres://postgres@127.0.0.1:5433/worklog_bench",
         "logging": {**load(204.0), "offered_rps": 210.0}, "dashboard_ms": timed(31.0, 52.0),
+        "primary": {"logging": {**load(201.0), "offered_rps": 210.0}, "dashboard_ms": timed(45.0, 70.0)},
         "lag": replica.summarise_lag([sample(2.0, 4.0)]),
         "proof": {"standby_in_recovery": True, "standby_transactions": 9_000,
                   "dashboard_requests": 900, "standby_backends_max": 3},
@@ -104,6 +105,7 @@ def test_results_render_every_issue_14_figure():
         assert f"## {heading}" in text
     assert "| year report p50 ≤ 60 ms | 20.0 ms | yes |" in text
     assert "| dashboard on the standby | 31.0 | 52.0 | 60 requests |" in text
+    assert "| dashboard on the primary, no standby (baseline) | 45.0 | 70.0 | 60 requests |" in text
     assert "| worklog_orgtally | 8,568 | 2.0 | 8,568 | 2.0 |" in text
 
 
