@@ -420,7 +420,7 @@ class Bench:
             + (f"{rate:g} entries/s offered" if rate else "back to back"))
         command = [sys.executable, str(HERE / "load.py"), str(plan_file), str(out_file)]
         if during is None:
-            subprocess.run(command, check=True, timeout=seconds + 600)
+            subprocess.run(command, check=True, timeout=seconds + 600, stdout=subprocess.DEVNULL)
         else:
             with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as load:
                 for line in load.stdout:

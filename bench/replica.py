@@ -158,12 +158,10 @@ class LagSampler(threading.Thread):
         self.halt = threading.Event()
 
     def run(self):
+        primary = standby = None
         try:
-            primary, standby = connect(self.ports[0]), connect(self.ports[1])
-        except psycopg2.Error as error:
-            self.error = repr(error)
-            return
-        try:
+            primary = connect(self.ports[0])
+            standby = connect(self.ports[1])
             while not self.halt.wait(SAMPLE_SECONDS):
                 with primary.cursor() as cursor:
                     cursor.execute(
@@ -187,8 +185,9 @@ class LagSampler(threading.Thread):
         except psycopg2.Error as error:
             self.error = repr(error)
         finally:
-            primary.close()
-            standby.close()
+            for connection in (primary, standby):
+                if connection is not None:
+                    connection.close()
 
     def stop(self):
         self.halt.set()
