@@ -12,6 +12,7 @@ only the bench's.
 
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -94,10 +95,21 @@ class Standby:
         cluster = one(self.primary_port, "SELECT sum(pg_database_size(oid))::bigint FROM pg_database")[0]
         started = time.monotonic()
         self.made = True  # from here on stop() cleans up, even after a failure half-way
-        subprocess.run(
-            ["bash", str(ROOT / ".ci" / "standby")], check=True, capture_output=True, text=True,
+        # Its own process group, so that a failure or a signal here stops pg_basebackup too
+        # before stop() removes the folder it writes into.
+        script = subprocess.Popen(
+            ["bash", str(ROOT / ".ci" / "standby")], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
             env={**os.environ, "PG_BIN": str(self.bin), "PRIMARY_PORT": str(self.primary_port),
                  "STANDBY_PORT": str(self.port), "STANDBY_DIR": str(self.folder)})
+        try:
+            output, _ = script.communicate(timeout=3600)
+        finally:
+            if script.poll() is None:
+                os.killpg(script.pid, signal.SIGKILL)
+                script.wait()
+        if script.returncode != 0:
+            raise RuntimeError(f".ci/standby failed ({script.returncode}): {output[-2000:]}")
         if shared_buffers:
             with open(self.folder / "postgresql.conf", "a") as conf:
                 conf.write(f"shared_buffers = '{shared_buffers}'\n")
