@@ -111,3 +111,72 @@ def recount_teams(cursor, team_ids):
     tally, household, rows, household_rows = cursor.fetchone()
     return {"tally_differences": tally, "household_tally_differences": household,
             "tally_rows": rows, "household_tally_rows": household_rows}
+
+
+# Capacity (issue 14, point 6): the tables that grow with the entries, then the roll-ups.
+CAPACITY_TABLES = (
+    "worklog_entry", "worklog_entry_households",
+    "worklog_historicalentry", "worklog_historicalentryhousehold",  # django-simple-history
+    "worklog_tally", "worklog_householdtally",
+    "worklog_orgtally", "worklog_orgreach", "worklog_areatally", "worklog_areareach",
+)
+# Below this many rows (by the planner's estimate) a table is counted exactly.
+EXACT_COUNT_BELOW = 2_000_000
+
+
+def counted_exactly(estimate):
+    """Whether a table of about `estimate` rows is counted with count(*): the roll-ups and
+    other small tables are; the entries, their links and the household tallies (millions of
+    rows) keep the estimate of the VACUUM (ANALYZE) just run. A table never analysed
+    (estimate -1 since PostgreSQL 14) is counted."""
+    return estimate < EXACT_COUNT_BELOW
+
+
+def per_million(value, entries):
+    """`value` (bytes or rows) for each million entries; None without entries."""
+    if not entries or value is None:
+        return None
+    return value * 1_000_000 / entries
+
+
+def table_sizes(cursor, tables=CAPACITY_TABLES):
+    """{table: {"rows", "rows_exact", "total_bytes", "heap_bytes", "index_bytes"}}: heap is
+    pg_table_size (the table with its TOAST, free-space and visibility maps), index the sum
+    of its indexes, total pg_total_relation_size. Tables that do not exist are left out."""
+    cursor.execute(
+        "SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid), "
+        "pg_table_size(c.oid), pg_indexes_size(c.oid) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(%s)",
+        [list(tables)])
+    found = {}
+    for name, estimate, total, heap, index in cursor.fetchall():
+        exact = counted_exactly(estimate)
+        if exact:
+            cursor.execute(f'SELECT count(*) FROM "{name}"')
+            rows = cursor.fetchone()[0]
+        else:
+            rows = estimate
+        found[name] = {"rows": rows, "rows_exact": exact, "total_bytes": total,
+                       "heap_bytes": heap, "index_bytes": index}
+    return {name: found[name] for name in tables if name in found}
+
+
+def capacity(cursor):
+    """The sizes of CAPACITY_TABLES with each one's MB per million entries and bytes per
+    row, and what the roll-ups grow with (teams, organisations, areas, years of tallies)."""
+    tables = table_sizes(cursor)
+    entries = tables.get("worklog_entry", {}).get("rows")
+    for found in tables.values():
+        found["total_mb"] = round(found["total_bytes"] / 2**20, 1)
+        per = per_million(found["total_bytes"], entries)
+        found["total_mb_per_million_entries"] = None if per is None else round(per / 2**20, 1)
+        found["rows_per_million_entries"] = (None if per_million(found["rows"], entries) is None
+                                             else round(per_million(found["rows"], entries)))
+        found["bytes_per_row"] = round(found["total_bytes"] / found["rows"]) if found["rows"] > 0 else None
+    cursor.execute(
+        "SELECT (SELECT count(*) FROM teams_team), (SELECT count(*) FROM teams_organisation), "
+        "(SELECT count(*) FROM teams_area), (SELECT count(DISTINCT year) FROM worklog_tally)")
+    teams, organisations, areas, years = cursor.fetchone()
+    return {"entries": entries, "teams": teams, "organisations": organisations, "areas": areas,
+            "tally_years": years, "tables": tables}

@@ -2,14 +2,18 @@
 
 For each N (BENCH_SIZES, default 100,000, 1,000,000 and 10,000,000) on a database of its
 own: migrate, seed the demo, time `manage.py seed --scale N` (seconds, peak memory), VACUUM,
-then through a real gunicorn on 127.0.0.1 time the organisation dashboard, /api/totals and
-a team's notebook page, and the naive one-query recount of the same year. At the largest N
-also: logging under load through the form and through the sync (bench/load.py), then
+the sizes of the tables that grow, then through a real gunicorn on 127.0.0.1 time the
+organisation and area dashboards, /api/totals, the year report and a team's notebook page,
+and the naive one-query recount of the same year. At the largest N also: the pages again
+(BENCH_PAGE_ROUNDS rounds in a row), logging under load through /api/sync one entry at a
+time, through the form, back to back, the outboxes in batches (bench/load.py); the
+dashboard read from a streaming standby while members log (bench/replica.py); then
 `manage.py import_entries` of a generated CSV, each checked against a recount. Writes
 bench/results.json and bench/RESULTS.md.
 
 It cleans up after itself whatever happens (try/finally, SIGTERM and SIGINT included): its
-gunicorn, its database, its copy of the code. It touches no other database.
+gunicorn, its standby (if it made one), its database, its copy of the code. It touches no
+other database.
 """
 
 import csv
@@ -36,6 +40,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import checks
+import replica
 import report
 from httpclient import Client, timed_gets
 
@@ -45,6 +50,16 @@ YEAR = 2021  # a full year of scale data (2018–2022), with the year before it
 ORG = "bench"
 COORDINATOR = "bench-coordinator"
 AREA = "bench-region"  # the area tree over the bench villages
+MEMBER = "bench-m0001"  # of team bench-t0001
+# The pages timed (results.json key, who asks, path).
+PAGES = (
+    ("dashboard_ms", "coordinator", f"/dashboard/?year={YEAR}&org={ORG}"),
+    ("api_ms", "coordinator", f"/api/totals?year={YEAR}&org={ORG}"),
+    ("report_ms", "coordinator", f"/report/{YEAR}/?org={ORG}"),
+    ("notebook_ms", "member", "/notebook/"),
+    ("area_dashboard_ms", "admin", f"/dashboard/?year={YEAR}&area={AREA}"),
+)
+WHO = {"coordinator": COORDINATOR, "member": MEMBER, "admin": "admin"}  # admin: the demo's superuser
 
 
 def env(name, default):
@@ -58,6 +73,7 @@ class Settings:
         self.requests = int(env("BENCH_REQUESTS", "60"))
         self.page_budget = float(env("BENCH_PAGE_SECONDS", "90"))
         self.naive_runs = int(env("BENCH_NAIVE_RUNS", "3"))
+        self.page_rounds = int(env("BENCH_PAGE_ROUNDS", "3"))  # at the largest N
         self.load_seconds = int(env("BENCH_LOAD_SECONDS", "60"))
         self.load_members = int(env("BENCH_LOAD_MEMBERS", "50"))
         # Entries/s offered in all: 5 % over the target, so that the rate achieved over the
@@ -69,10 +85,14 @@ class Settings:
         self.import_timeout = int(env("BENCH_IMPORT_SECONDS", "600"))
         self.workers = int(env("BENCH_WORKERS", "3"))
         self.threads = int(env("BENCH_THREADS", "4"))
+        self.replica = env("BENCH_REPLICA", "1") != "0"
+        self.replica_port = int(env("BENCH_REPLICA_PORT", "5433"))
+        self.standby_dir = os.environ.get("BENCH_STANDBY_DIR")  # default: replica.Standby's
         self.output = Path(env("BENCH_OUTPUT", str(HERE)))
         self.tmp = HERE / "tmp"
         parts = urlsplit(self.url)
         self.database = parts.path.lstrip("/")
+        self.port = parts.port or 5432
         self.admin_url = urlunsplit(parts._replace(path="/postgres"))
         if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
             raise SystemExit("BENCH_DATABASE_URL must point at this machine")
@@ -100,14 +120,17 @@ class Bench:
         self.logs = self.s.tmp / "logs"
         self.server = None
         self.port = None
+        self.standby = None
         self.started = time.monotonic()
         self.results = {"runs": [], "notes": []}
 
     # --- processes ---------------------------------------------------------------------
 
-    def environment(self):
+    def environment(self, replica_url=None):
+        extra = {"DATABASE_REPLICA_URL": replica_url} if replica_url else {}
         return {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "DATABASE_REPLICA_URL"},
+            **extra,
             "DATABASE_URL": self.s.url,
             "DEBUG": "0",
             "SECRET_KEY": self.secret_key,
@@ -133,7 +156,7 @@ class Bench:
         megabytes = round(int(rss_file.read_text()) / 1024, 1) if peak else None
         return seconds, megabytes, process
 
-    def start_server(self):
+    def start_server(self, replica_url=None):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -143,7 +166,7 @@ class Bench:
              "--workers", str(self.s.workers), "--worker-class", "gthread",
              "--threads", str(self.s.threads), "--timeout", "300", "--graceful-timeout", "10",
              "--error-logfile", str(self.logs / "gunicorn.log")],
-            cwd=self.app, env=self.environment(), start_new_session=True,
+            cwd=self.app, env=self.environment(replica_url), start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
@@ -252,6 +275,7 @@ class Bench:
                  "worklog_areatally, worklog_areareach", autocommit=True)
         run["vacuum_seconds"] = round(time.monotonic() - started, 1)
         run.update(self.sizes())
+        run["capacity"] = self.capacity()
         if number == min(self.s.sizes):
             log(f"N = {number:,}: manage.py totals --verify")
             verify_seconds, _, process = self.manage("totals", "--verify", "--skip-checks", check=False)
@@ -261,20 +285,37 @@ class Bench:
                                     "output": (process.stdout + process.stderr).strip()[-500:]}
         self.start_server()
         try:
-            run.update(self.pages())
+            run.update(self.pages(rounds=self.s.page_rounds if last else 1))
             run.update(self.naive(run.pop("_api_values")))
             if last:
-                # At the target rate (the issue's figure), then back to back (the most it takes).
-                self.results["logging"] = self.logging_under_load(rate=self.s.load_rate)
-                self.results["logging_capacity"] = self.logging_under_load(
-                    seconds=self.s.capacity_seconds)
-                # The phones' outboxes through /api/sync, at the same rate of entries.
-                self.results["sync"] = self.logging_under_load(rate=self.s.load_rate, way="sync")
-                self.results.update(self.import_step())
+                self.under_load()
         finally:
             self.stop_server()
+        if last:
+            if self.s.replica:
+                self.results["replica"] = self.replica_step()
+            self.results.update(self.import_step())
+            # After the loads and the import: the history tables hold their entries' rows.
+            run["capacity_after_writes"] = self.capacity()
         self.results["runs"].append(run)
         self.write()
+
+    def under_load(self):
+        """The logging and syncing runs of the largest N (results.json keys as the issue
+        names them), each checked for lost and duplicate entries and against a recount."""
+        rate = self.s.load_rate
+        # Online: one entry per /api/sync request, at the target rate (the issue's figure).
+        self.results["logging"] = self.logging_under_load(rate=rate, way="sync", batch=(1, 1))
+        # The same entries through the notebook's form (what "logging" measured up to run E).
+        self.results["logging_form"] = self.logging_under_load(rate=rate, way="form")
+        # One entry per /api/sync request, back to back: the most online logging takes.
+        self.results["logging_capacity"] = self.logging_under_load(
+            seconds=self.s.capacity_seconds, way="sync", batch=(1, 1))
+        # The phones' outboxes in batches of 1–20 entries, at the target rate of entries.
+        self.results["sync"] = self.logging_under_load(rate=rate, way="sync", batch=(1, 20))
+        # Full batches of 20, back to back: the most the sync takes.
+        self.results["sync_batched"] = self.logging_under_load(
+            seconds=self.s.capacity_seconds, way="sync", batch=(20, 20))
 
     def sizes(self):
         rows = self.sql(
@@ -283,31 +324,45 @@ class Bench:
         size = self.sql("SELECT pg_database_size(current_database())")[0][0]
         return {"rows_estimated": dict(rows), "database_mb": round(size / 2**20)}
 
-    def pages(self):
-        coordinator = Client(self.port)
-        coordinator.login(COORDINATOR, self.password)
-        member = Client(self.port)
-        member.login("bench-m0001", self.password)
-        admin = Client(self.port)  # the demo's superuser: it may open any area
-        admin.login("admin", self.password)
-        found = {}
-        for key, client, path in (
-            ("dashboard_ms", coordinator, f"/dashboard/?year={YEAR}&org={ORG}"),
-            ("api_ms", coordinator, f"/api/totals?year={YEAR}&org={ORG}"),
-            ("notebook_ms", member, "/notebook/"),
-            ("area_dashboard_ms", admin, f"/dashboard/?year={YEAR}&area={AREA}"),
-        ):
-            log(f"  GET {path}")
-            found[key] = timed_gets(client, path, count=self.s.requests,
-                                    budget_seconds=self.s.page_budget, warmup=1)
-            if found[key]["n"] < self.s.requests:
-                self.results["notes"].append(
-                    f"{path}: only {found[key]['n']} timed requests fitted in "
-                    f"{self.s.page_budget:.0f} s (each took about {found[key]['p50'] / 1000:.1f} s)")
-        _status, _, body, _ = coordinator.get(f"/api/totals?year={YEAR}&org={ORG}")
+    def capacity(self):
+        connection = psycopg2.connect(self.s.url)
+        try:
+            with connection.cursor() as cursor:
+                return checks.capacity(cursor)
+        finally:
+            connection.close()
+
+    def pages(self, rounds=1):
+        """Each page of PAGES timed; with `rounds` > 1 all of them again, round after round,
+        on the same server and database: `<page>_ms` is the first round's, `rounds` all."""
+        clients = {}
+        for who, username in WHO.items():
+            clients[who] = Client(self.port)
+            clients[who].login(username, self.password)
+        every = []
+        for number in range(1, rounds + 1):
+            timed = {}
+            for key, who, path in PAGES:
+                log(f"  GET {path}" + (f" (round {number} of {rounds})" if rounds > 1 else ""))
+                timed[key] = timed_gets(clients[who], path, count=self.s.requests,
+                                        budget_seconds=self.s.page_budget, warmup=1)
+                if timed[key]["n"] < self.s.requests:
+                    self.results["notes"].append(
+                        f"{path}: only {timed[key]['n']} timed requests fitted in "
+                        f"{self.s.page_budget:.0f} s (each took about {timed[key]['p50'] / 1000:.1f} s)")
+            every.append(timed)
+        found = dict(every[0])
+        if rounds > 1:
+            found["rounds"] = every
+        _status, _, body, _ = clients["coordinator"].get(f"/api/totals?year={YEAR}&org={ORG}")
         document = json.loads(body)
         found["_api_values"] = {row["code"]: row["value"] for row in document["indicators"]}
         return found
+
+    def replica_step(self):
+        """The organisation dashboard on a streaming standby while members log (bench/replica.py)."""
+        self.standby = replica.Standby(self.s.port, self.s.replica_port, self.s.standby_dir)
+        return replica.measure(self, self.standby, COORDINATOR, f"/dashboard/?year={YEAR}&org={ORG}")
 
     def naive(self, api_values):
         connection = psycopg2.connect(self.s.url)
@@ -331,10 +386,11 @@ class Bench:
         found = dict(rows)
         return [found[slug] for slug in slugs]
 
-    def logging_under_load(self, rate=None, seconds=None, way="form"):
+    def logging_under_load(self, rate=None, seconds=None, way="form", batch=None, during=None):
         """The members send entries for `seconds` (bench/load.py), through the form or in
-        batches through the sync (`way`): at `rate` entries/s in all (open loop), or back to
-        back without it; then lost, duplicates and a recount."""
+        batches of `batch` (fewest, most) entries through the sync (`way`): at `rate`
+        entries/s in all (open loop), or back to back without it; then lost, duplicates and
+        a recount. `during(seconds)` runs once the load's clock has started."""
         seconds = seconds or self.s.load_seconds
         members = [f"bench-m{n:04d}" for n in range(1, self.s.load_members + 1)]
         teams = [f"bench-t{n:04d}" for n in range(1, self.s.load_members + 1)]
@@ -350,7 +406,7 @@ class Bench:
         today = datetime.now(UTC).date()  # never ahead of Asia/Shanghai's date
         plan = {
             "port": self.port, "password": self.password, "seconds": seconds, "rate": rate,
-            "way": way, "resend_share": 0.05,
+            "way": way, "batch": list(batch) if batch else None, "resend_share": 0.05,
             "members": [{"username": m, "households": households[t]} for m, t in zip(members, teams)],
             "activities": [{"pk": pk, "code": code, "uses": [n for n, on in zip(names, flags) if on]}
                            for pk, code, *flags in activities],
@@ -359,10 +415,21 @@ class Bench:
         plan_file, out_file = self.s.tmp / "load-plan.json", self.s.tmp / "load-out.json"
         plan_file.write_text(json.dumps(plan))
         before = self.sql("SELECT now()")[0][0]
-        log(f"logging under load ({way}): {len(members)} members, {seconds} s, "
+        log(f"logging under load ({way}{f' of {batch[0]}–{batch[1]}' if batch else ''}): "
+            f"{len(members)} members, {seconds} s, "
             + (f"{rate:g} entries/s offered" if rate else "back to back"))
-        subprocess.run([sys.executable, str(HERE / "load.py"), str(plan_file), str(out_file)],
-                       check=True, timeout=seconds + 600)
+        command = [sys.executable, str(HERE / "load.py"), str(plan_file), str(out_file)]
+        if during is None:
+            subprocess.run(command, check=True, timeout=seconds + 600, stdout=subprocess.DEVNULL)
+        else:
+            with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as load:
+                for line in load.stdout:
+                    if line.startswith("load: began"):
+                        during(seconds)
+                        break
+                load.stdout.read()
+                if load.wait(timeout=seconds + 600) != 0:
+                    raise RuntimeError(f"bench/load.py failed ({load.returncode})")
         result = json.loads(out_file.read_text())
         acknowledged = result.pop("acknowledged_uuids")
         stored = self.sql("SELECT count(*) FROM worklog_entry WHERE uuid = ANY(%s::uuid[])",
@@ -454,6 +521,7 @@ class Bench:
                                           "load_members": self.s.load_members,
                                           "load_rate": self.s.load_rate,
                                           "capacity_seconds": self.s.capacity_seconds,
+                                          "page_rounds": self.s.page_rounds,
                                           "import_rows": self.s.import_rows}})
         self.prepare()
         for index, number in enumerate(self.s.sizes):
@@ -466,6 +534,8 @@ class Bench:
     def clean_up(self):
         self.stop_server()
         try:
+            if self.standby is not None:
+                self.standby.stop()  # before the drop: never a standby left half-copied
             self.drop_database()
         finally:
             shutil.rmtree(self.app, ignore_errors=True)

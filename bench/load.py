@@ -4,8 +4,9 @@ sync endpoint.
     python bench/load.py PLAN.json OUT.json
 
 PLAN.json (written by the harness): {"port", "password", "seconds", "way": "form" or
-"sync", "members": [{"username", "households": [pk, ...]}], "activities": [{"pk",
-"code", "uses": [...]}], "dates": ["YYYY-MM-DD", ...], "resend_share"}.
+"sync", "batch": [fewest, most] entries per sync request, "members": [{"username",
+"households": [pk, ...]}], "activities": [{"pk", "code", "uses": [...]}], "dates":
+["YYYY-MM-DD", ...], "resend_share"}.
 
 Each member is one thread with its own keep-alive connection: it logs in, opens
 /notebook/new/ once for the form's CSRF token, then sends entries with fresh uuids:
@@ -15,9 +16,10 @@ Each member is one thread with its own keep-alive connection: it logs in, opens
   the answer is the redirect to the saved entry (302 to /notebook/<id>/). The redirect is
   not followed; the one-time message the app set for the page it leads to is dropped, as
   following it would.
-- "sync": the member's outbox, a batch of 1–20 entries per POST of /api/sync (JSON, the
-  activity by its code, the token in X-CSRFToken), as a phone sends it when the signal
-  returns. A batch counts as acknowledged when every entry's answer is `created`.
+- "sync": the member's outbox, a batch of `batch` entries per POST of /api/sync (JSON, the
+  activity by its code, the token in X-CSRFToken): [1, 1] is a phone online sending each
+  entry as it is saved, [1, 20] an outbox sent when the signal returns, [20, 20] full
+  batches. A batch counts as acknowledged when every entry's answer is `created`.
 
 A share of the sends (`resend_share`) goes a second time as it was, as a double tap or an
 outbox whose answer was lost would: the form must land on the same entry, the sync answer
@@ -33,7 +35,8 @@ outbox whose answer was lost would: the form must land on the same entry, the sy
 
 A send whose connection drops is sent once more as it was (counted apart: the uuids make
 that safe); an error is a send that got no acknowledgement. OUT.json gets the counts,
-latencies (per request) and the acknowledged uuids.
+latencies (per request) and the acknowledged uuids. The line "load: began" goes to stdout
+once every member has logged in and the clock starts (the harness times pages meanwhile).
 """
 
 import http.client
@@ -52,7 +55,7 @@ from httpclient import Client, percentile
 
 SAVED = re.compile(r"/notebook/(\d+)/$")
 MAX_SENDS_PER_MEMBER = 100_000
-SYNC_BATCH = (1, 20)
+SYNC_BATCH = (1, 20)  # when the plan names no batch
 
 
 def fields_for(activity, households, day, rng):
@@ -100,7 +103,7 @@ class SyncWay:
 
     def entries(self, plan, spec, rng):
         batch = []
-        for _ in range(rng.randint(*SYNC_BATCH)):
+        for _ in range(rng.randint(*plan.get("batch") or SYNC_BATCH)):
             activity = rng.choice(plan["activities"])
             fields = fields_for(activity, spec["households"], rng.choice(plan["dates"]), rng)
             batch.append({**fields, "activity": activity["code"]})
@@ -216,6 +219,7 @@ def run(plan):
     began = time.monotonic()
     plan["began"], plan["deadline"] = began, began + plan["seconds"]
     start.set()
+    print("load: began", flush=True)
     for thread in threads:
         thread.join(timeout=plan["seconds"] + 120)
     elapsed = time.monotonic() - began
@@ -227,6 +231,7 @@ def run(plan):
             statuses[str(status)] = statuses.get(str(status), 0) + n
     return {
         "way": plan.get("way", "form"),
+        **({"batch": plan.get("batch") or list(SYNC_BATCH)} if plan.get("way") == "sync" else {}),
         "members": len(plan["members"]),
         "offered_rps": plan.get("rate"),
         "seconds": round(elapsed, 1),
