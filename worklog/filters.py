@@ -121,6 +121,19 @@ class FlagInput(forms.CheckboxInput):
         return data.get(name)  # BooleanField reads "0" and "false" as off
 
 
+class ListedChoices(django_filters.fields.ModelChoiceIterator):
+    """A list's choices read by one plain query: Django reads them through
+    `queryset.iterator()`, on PostgreSQL a server-side cursor (DECLARE, FETCH, CLOSE)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
 class EntryFilterForm(forms.Form):
     """Bootstrap's small controls on every visible field."""
 
@@ -128,6 +141,9 @@ class EntryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
+            if isinstance(field, forms.ModelChoiceField) and not isinstance(widget, forms.HiddenInput):
+                field.iterator = ListedChoices
+                widget.choices = field.choices
             if isinstance(widget, forms.Select):
                 widget.attrs.setdefault("class", "form-select form-select-sm")
             elif isinstance(widget, forms.CheckboxInput):
@@ -211,12 +227,15 @@ class EntryFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request, **kwargs):
         """`queryset`: the entries the user may see (`teams.access.visible_entries`)."""
         super().__init__(data, queryset, request=request, **kwargs)
-        self.filters["author"].queryset = get_user_model().objects.filter(
-            pk__in=queryset.values("author")
-        )
-        self.filters["household"].queryset = visible_households(request.user).select_related(
-            "village"
-        )
+        # Built only when asked for: hidden fields, used by links from other pages.
+        if self.data.get("author"):
+            self.filters["author"].queryset = get_user_model().objects.filter(
+                pk__in=queryset.values("author")
+            )
+        if self.data.get("household"):
+            self.filters["household"].queryset = visible_households(request.user).select_related(
+                "village"
+            )
         # Teams to pick from; the view also hides the team column when there is only one.
         self.visible_teams = list(visible_teams(request.user).only("slug", "name", "name_en"))
         if len(self.visible_teams) > 1:
