@@ -95,7 +95,7 @@ class TestQueryBudget:
             response = client.get(URL)
 
         assert response.status_code == 200
-        assert len(queries) <= 15
+        assert len(queries) <= 12
 
     def test_a_coordinators_drill_down(self, client, world, visit):
         IndicatorFactory(code="policy_visits", measure="household_visits", activities=[visit])
@@ -109,4 +109,4 @@ class TestQueryBudget:
             response = client.get(URL, params)
 
         assert response.status_code == 200
-        assert len(queries) <= 17
+        assert len(queries) <= 15
