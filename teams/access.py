@@ -299,3 +299,13 @@ def sees_history_of_village(user, village):
 def can_import(user):
     """Spreadsheet imports: team leaders (for their teams) and coordinators (their scope)."""
     return user.is_authenticated and (is_coordinator(user) or led_teams(user).exists())
+
+
+def logs_and_imports(user):
+    """(May log entries, may import spreadsheets): `writable_teams(user).exists()` and
+    `can_import(user)` answered by one read of the user's current memberships (the
+    notebook asks both on every page)."""
+    if not user.is_authenticated:
+        return False, False
+    roles = set(active_memberships(user).values_list("role", flat=True))
+    return bool(roles), is_coordinator(user) or Membership.Role.LEADER in roles

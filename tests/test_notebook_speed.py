@@ -95,7 +95,7 @@ class TestQueryBudget:
             response = client.get(URL)
 
         assert response.status_code == 200
-        assert len(queries) <= 12
+        assert len(queries) <= 11
 
     def test_a_coordinators_drill_down(self, client, world, visit):
         IndicatorFactory(code="policy_visits", measure="household_visits", activities=[visit])
@@ -110,3 +110,27 @@ class TestQueryBudget:
 
         assert response.status_code == 200
         assert len(queries) <= 15
+
+
+class TestButtons:
+    @pytest.mark.parametrize("who, logs, imports", [
+        ("leader_a", True, True), ("member_a", True, False), ("coordinator", False, True),
+    ])
+    def test_new_entry_and_import_for_those_who_may(self, client, world, who, logs, imports):
+        client.force_login(getattr(world, who))
+
+        html = client.get(URL).content.decode()
+
+        assert (f'href="{reverse("entry_new")}"' in html) is logs
+        assert (f'href="{reverse("import_entries")}"' in html) is imports
+
+    def test_a_member_who_left_may_do_neither(self, client, world):
+        membership = world.member_a.memberships.get(team=world.team_a)
+        membership.left_on = membership.joined_on
+        membership.save()
+        client.force_login(world.member_a)
+
+        html = client.get(URL).content.decode()
+
+        assert f'href="{reverse("entry_new")}"' not in html
+        assert f'href="{reverse("import_entries")}"' not in html

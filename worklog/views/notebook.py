@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from teams.access import can_import, visible_entries, writable_teams
+from teams.access import logs_and_imports, visible_entries
 from worklog.figures import figures
 from worklog.filters import EntryFilter
 from worklog.models import Entry, HouseholdTally, Tally
@@ -135,7 +135,7 @@ def notebook(request):
     tallies = _tallies(request, filterset) if valid else None
     listed, count, tallies = _listed(entries, tallies)
     place, unlisted = _unlisted(filterset, count)
-    can_log = writable_teams(request.user).exists()
+    can_log, can_import = logs_and_imports(request.user)
     exclude = () if len(filterset.visible_teams) > 1 else ("team",)
     if not can_log or filterset.shows_deleted:
         exclude += ("repeat",)
@@ -155,6 +155,6 @@ def notebook(request):
             "chips": filterset.active_filters(),
             "can_export": valid,
             "can_log": can_log,
-            "can_import": can_import(request.user),
+            "can_import": can_import,
         },
     )
