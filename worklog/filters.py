@@ -227,6 +227,7 @@ class EntryFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request, **kwargs):
         """`queryset`: the entries the user may see (`teams.access.visible_entries`)."""
         super().__init__(data, queryset, request=request, **kwargs)
+        self._indicator_activities = {}  # indicator pk: its activities' pks
         # Built only when asked for: hidden fields, used by links from other pages.
         if self.data.get("author"):
             self.filters["author"].queryset = get_user_model().objects.filter(
@@ -259,10 +260,10 @@ class EntryFilter(django_filters.FilterSet):
         subquery it guessed a few hundred of an organisation's 750,000 visits in a year
         and read them all (seconds) instead of the newest through the (date, activity)
         index."""
-        if getattr(self, "_indicator_activities", (None,))[0] != indicator.pk:
-            pks = list(indicator.activities.values_list("pk", flat=True))
-            self._indicator_activities = (indicator.pk, pks)
-        return self._indicator_activities[1]
+        if indicator.pk not in self._indicator_activities:
+            self._indicator_activities[indicator.pk] = list(
+                indicator.activities.values_list("pk", flat=True))
+        return self._indicator_activities[indicator.pk]
 
     def filter_deleted(self, queryset, name, value):
         # Called with False too (False is not an "empty" value): live entries by default.
