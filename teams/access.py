@@ -344,3 +344,13 @@ def writable_teams_list(user):
         team.village, team.organisation = village, organisation
         teams.append(team)
     return teams
+
+
+def logs_and_imports(user):
+    """(May log entries, may import spreadsheets): `writable_teams(user).exists()` and
+    `can_import(user)` answered by one read of the user's current memberships (the
+    notebook asks both on every page)."""
+    if not user.is_authenticated:
+        return False, False
+    roles = set(active_memberships(user).values_list("role", flat=True))
+    return bool(roles), is_coordinator(user) or Membership.Role.LEADER in roles

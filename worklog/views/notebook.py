@@ -3,12 +3,12 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Max, Min, Sum
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from teams.access import can_import, visible_entries, writable_teams
+from teams.access import logs_and_imports, visible_entries
 from worklog.figures import figures
 from worklog.filters import EntryFilter
 from worklog.models import Entry, HouseholdTally, Tally
@@ -57,16 +57,27 @@ def _tallies(request, filterset):
 
 
 def _listed(entries, tallies):
-    """(The entries to list, how many they are): counted from the tallies, which count
-    live entries one by one, when they keep the filters; else the count is None and the
-    paginator counts the entries."""
+    """(The entries to list, how many they are, the tallies narrowed to the listed teams
+    and years): counted from the tallies, which count live entries one by one, when they
+    keep the filters; else the count is None and the paginator counts the entries."""
     if tallies is None:
-        return entries, None
-    rows = tallies[0].order_by().values_list("team").annotate(entries=Sum("entries"))
-    by_team = {team: count for team, count in rows if count}
+        return entries, None, None
+    rows = tallies[0].order_by().values_list("team").annotate(
+        entries=Sum("entries"), first=Min("year"), last=Max("year"))
+    by_team = {team: (count, first, last) for team, count, first, last in rows if count}
+    if not by_team:
+        return entries.none(), 0, tallies
     # Named teams let PostgreSQL read a team's newest entries through its (team, date)
     # index; behind the access rules' subquery alone it reads all of the team's entries.
-    return entries.filter(team__in=list(by_team)), sum(by_team.values())
+    teams = list(by_team)
+    # The totals' rows narrowed the same way, and to the years that have entries, which
+    # lets PostgreSQL read the households reached through the (year, activity, team)
+    # index. Exact: a household visit is a live entry of the same team and year, which
+    # the tallies count here.
+    years = range(min(first for _, first, _ in by_team.values()),
+                  max(last for _, _, last in by_team.values()) + 1)
+    narrowed = tuple(queryset.filter(team__in=teams, year__in=years) for queryset in tallies)
+    return entries.filter(team__in=teams), sum(count for count, _, _ in by_team.values()), narrowed
 
 
 def _unlisted(filterset, count):
@@ -122,9 +133,9 @@ def notebook(request):
         return _export(request, filterset, entries, export_format)
 
     tallies = _tallies(request, filterset) if valid else None
-    listed, count = _listed(entries, tallies)
+    listed, count, tallies = _listed(entries, tallies)
     place, unlisted = _unlisted(filterset, count)
-    can_log = writable_teams(request.user).exists()
+    can_log, can_import = logs_and_imports(request.user)
     exclude = () if len(filterset.visible_teams) > 1 else ("team",)
     if not can_log or filterset.shows_deleted:
         exclude += ("repeat",)
@@ -144,6 +155,6 @@ def notebook(request):
             "chips": filterset.active_filters(),
             "can_export": valid,
             "can_log": can_log,
-            "can_import": can_import(request.user),
+            "can_import": can_import,
         },
     )
