@@ -19,7 +19,6 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
@@ -30,7 +29,8 @@ from django.views.decorators.http import require_POST
 from teams.access import writable_teams_list
 from teams.text import clean_text
 from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
-from worklog.forms import EntryForm
+from teams.fields import MappedChoiceField
+from worklog.forms import EntryForm, FormChoices
 from worklog.locking import MonthLocked, UuidHeldByAmendment
 from worklog.models import Activity, Amendment
 from worklog.services import entries_create
@@ -54,16 +54,19 @@ class SyncEntryForm(EntryForm):
     checked whenever one is given — for a member of one team too, whose outbox may have
     been filled before a move."""
 
-    activity = forms.ModelChoiceField(
+    activity = MappedChoiceField(
         label=gettext_lazy("activity"), queryset=Activity.objects.filter(is_active=True),
         to_field_name="code",
     )
 
-    def __init__(self, data, *, teams):
-        super().__init__(data, teams=teams)
+    def __init__(self, data, *, teams, choices=None, fields=None):
+        super().__init__(data, teams=teams, choices=choices, fields=fields)
         if "team" not in self.fields and data.get("team") is not None:
             self.fields["team"] = copy.deepcopy(self.base_fields["team"])
-            self.fields["team"].queryset = self.team_choices()
+            if choices is not None:
+                self.fields["team"].choices_by_key = choices.teams
+            else:
+                self.fields["team"].queryset = self.team_choices()
 
 
 @dataclass
@@ -158,8 +161,9 @@ def form_data(document):
     return data, errors
 
 
-def _read(document, teams):
-    """Read one entry: a Synced with its valid form, or refused."""
+def _read(document, teams, choices=None, fields=None):
+    """Read one entry: a Synced with its valid form, or refused. `choices` and `fields`:
+    the batch's (FormChoices, EntryForm.batch_fields), made once for all its entries."""
     given = document.get("uuid")
     # Echoed for the client to match; a uuid is ASCII, and other text may not even encode.
     synced = Synced(uuid=given if isinstance(given, str) and given.isascii() else None)
@@ -167,7 +171,7 @@ def _read(document, teams):
         synced.refuse({"team": [_("Only members of a current team can log entries.")]})
         return synced
     data, errors = form_data(document)
-    form = SyncEntryForm(data, teams=teams)
+    form = SyncEntryForm(data, teams=teams, choices=choices, fields=fields)
     if form.is_valid() and not errors:
         synced.form = form
     else:  # a field of the wrong kind was left out of the form: its own message, not "required"
@@ -257,7 +261,14 @@ def sync(request):
     except BadBatch as problem:
         return _error(problem, 400)
     teams = writable_teams_list(request.user)
-    batch = [_read(document, teams) for document in documents]
+    # The batch's activities, households and teams read once: a query per entry before.
+    choices = FormChoices.read(teams=teams, household_ids=[
+        str(household) for document in documents
+        if isinstance(document.get("households"), list)
+        for household in document["households"] if isinstance(household, (str, Decimal))
+    ]) if teams else None
+    fields = SyncEntryForm.batch_fields()
+    batch = [_read(document, teams, choices, fields) for document in documents]
     valid = [synced for synced in batch if synced.form is not None]
     # entries_create is one transaction of its own; wrapping it in another only added a
     # savepoint and its release to every post. The entries of a locked month are filed
