@@ -32,7 +32,7 @@ from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
 from teams.fields import MappedChoiceField
 from worklog.forms import EntryForm, FormChoices
 from worklog.locking import MonthLocked, UuidHeldByAmendment
-from worklog.models import Activity, Amendment
+from worklog.models import Activity, Amendment, EntryHousehold
 from worklog.services import entries_create
 
 MAX_ENTRIES = 500
@@ -190,10 +190,23 @@ def _content(*, team_id, date, activity_id, household_ids, participants, session
             Decimal(funds), title, notes)
 
 
-def _stored_content(entry):
+def _stored_households(outcomes):
+    """{entry id: [household ids]} of the entries the batch found already made (replays):
+    one query for all of them."""
+    found = [outcome.entry.pk for outcome in outcomes
+             if outcome.refused is None and not outcome.created]
+    households = {pk: [] for pk in found}
+    if found:
+        for entry_id, household_id in EntryHousehold.objects.filter(
+                entry_id__in=found).values_list("entry_id", "household_id"):
+            households[entry_id].append(household_id)
+    return households
+
+
+def _stored_content(entry, household_ids):
     return _content(
         team_id=entry.team_id, date=entry.date, activity_id=entry.activity_id,
-        household_ids=entry.households.values_list("pk", flat=True),
+        household_ids=household_ids,
         participants=entry.participants, sessions=entry.sessions, quantity=entry.quantity,
         funds=entry.funds, title=entry.title, notes=entry.notes,
     )
@@ -215,13 +228,14 @@ def _same_amendment(values, other):
     return {**values, "funds": Decimal(values["funds"])} == {**other, "funds": Decimal(other["funds"])}
 
 
-def _record(synced, outcome):
+def _record(synced, outcome, stored_households):
     """What the services did with the entry (services.Outcome); an entry of a locked month
-    is left to _amend."""
+    is left to _amend. `stored_households`: _stored_households of the batch."""
     if outcome.refused is None:
         if outcome.created:
             synced.status, synced.entry = "created", outcome.entry.pk
-        elif _stored_content(outcome.entry) == _sent_content(synced.form):
+        elif (_stored_content(outcome.entry, stored_households[outcome.entry.pk])
+              == _sent_content(synced.form)):
             synced.status, synced.entry = "present", outcome.entry.pk
         else:
             synced.refuse_uuid()
@@ -278,8 +292,9 @@ def sync(request):
          **synced.form.entry_values()}
         for synced in valid
     ])
+    stored_households = _stored_households(outcomes)
     for synced, outcome in zip(valid, outcomes):
-        _record(synced, outcome)
+        _record(synced, outcome, stored_households)
     locked = [synced for synced, outcome in zip(valid, outcomes)
               if isinstance(outcome.refused, MonthLocked)]
     if locked:
