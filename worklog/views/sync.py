@@ -4,7 +4,11 @@ One more writer through the notebook's rules and services: each entry is read by
 form (its fields, rules and messages, in the user's language), the batch is written by
 `services.entries_create` in one transaction, and an entry whose month was locked meanwhile
 is filed as an amendment, as the form files it. Each entry stands alone; the answer says,
-in the order of the request, what became of each:
+in the order of the request, what became of each. The batch's choices (activities,
+households named, teams) are read once for all its entries (worklog.forms.FormChoices), and
+the households of its replays at once: a batch reads a constant number of queries.
+
+What became of each entry:
 
 - `created`; `present` (its uuid made an entry with the same content before: a replay of
   an outbox whose answer was lost);
@@ -27,9 +31,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from teams.access import writable_teams_list
+from teams.fields import MappedChoiceField
 from teams.text import clean_text
 from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
-from teams.fields import MappedChoiceField
 from worklog.forms import EntryForm, FormChoices
 from worklog.locking import MonthLocked, UuidHeldByAmendment
 from worklog.models import Activity, Amendment, EntryHousehold
