@@ -62,6 +62,7 @@ class SyncEntryForm(EntryForm):
         label=gettext_lazy("activity"), queryset=Activity.objects.filter(is_active=True),
         to_field_name="code",
     )
+    reason = None  # not sent: an entry of a locked month is filed with the sync's own reason
 
     def __init__(self, data, *, teams, choices=None, fields=None):
         super().__init__(data, teams=teams, choices=choices, fields=fields)
