@@ -4,7 +4,11 @@ One more writer through the notebook's rules and services: each entry is read by
 form (its fields, rules and messages, in the user's language), the batch is written by
 `services.entries_create` in one transaction, and an entry whose month was locked meanwhile
 is filed as an amendment, as the form files it. Each entry stands alone; the answer says,
-in the order of the request, what became of each:
+in the order of the request, what became of each. The batch's choices (activities,
+households named, teams) are read once for all its entries (worklog.forms.FormChoices), and
+the households of its replays at once: a batch reads a constant number of queries.
+
+What became of each entry:
 
 - `created`; `present` (its uuid made an entry with the same content before: a replay of
   an outbox whose answer was lost);
@@ -19,7 +23,6 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
@@ -28,11 +31,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from teams.access import writable_teams_list
+from teams.fields import MappedChoiceField
 from teams.text import clean_text
 from worklog.amendments import AlreadyFiled, file_amendment, proposed_values
-from worklog.forms import EntryForm
+from worklog.forms import EntryForm, FormChoices
 from worklog.locking import MonthLocked, UuidHeldByAmendment
-from worklog.models import Activity, Amendment
+from worklog.models import Activity, Amendment, EntryHousehold
 from worklog.services import entries_create
 
 MAX_ENTRIES = 500
@@ -54,16 +58,20 @@ class SyncEntryForm(EntryForm):
     checked whenever one is given — for a member of one team too, whose outbox may have
     been filled before a move."""
 
-    activity = forms.ModelChoiceField(
+    activity = MappedChoiceField(
         label=gettext_lazy("activity"), queryset=Activity.objects.filter(is_active=True),
         to_field_name="code",
     )
+    reason = None  # not sent: an entry of a locked month is filed with the sync's own reason
 
-    def __init__(self, data, *, teams):
-        super().__init__(data, teams=teams)
+    def __init__(self, data, *, teams, choices=None, fields=None):
+        super().__init__(data, teams=teams, choices=choices, fields=fields)
         if "team" not in self.fields and data.get("team") is not None:
             self.fields["team"] = copy.deepcopy(self.base_fields["team"])
-            self.fields["team"].queryset = self.team_choices()
+            if choices is not None:
+                self.fields["team"].choices_by_key = choices.teams
+            else:
+                self.fields["team"].queryset = self.team_choices()
 
 
 @dataclass
@@ -158,8 +166,9 @@ def form_data(document):
     return data, errors
 
 
-def _read(document, teams):
-    """Read one entry: a Synced with its valid form, or refused."""
+def _read(document, teams, choices=None, fields=None):
+    """Read one entry: a Synced with its valid form, or refused. `choices` and `fields`:
+    the batch's (FormChoices, EntryForm.batch_fields), made once for all its entries."""
     given = document.get("uuid")
     # Echoed for the client to match; a uuid is ASCII, and other text may not even encode.
     synced = Synced(uuid=given if isinstance(given, str) and given.isascii() else None)
@@ -167,7 +176,7 @@ def _read(document, teams):
         synced.refuse({"team": [_("Only members of a current team can log entries.")]})
         return synced
     data, errors = form_data(document)
-    form = SyncEntryForm(data, teams=teams)
+    form = SyncEntryForm(data, teams=teams, choices=choices, fields=fields)
     if form.is_valid() and not errors:
         synced.form = form
     else:  # a field of the wrong kind was left out of the form: its own message, not "required"
@@ -186,10 +195,23 @@ def _content(*, team_id, date, activity_id, household_ids, participants, session
             Decimal(funds), title, notes)
 
 
-def _stored_content(entry):
+def _stored_households(outcomes):
+    """{entry id: [household ids]} of the entries the batch found already made (replays):
+    one query for all of them."""
+    found = [outcome.entry.pk for outcome in outcomes
+             if outcome.refused is None and not outcome.created]
+    households = {pk: [] for pk in found}
+    if found:
+        for entry_id, household_id in EntryHousehold.objects.filter(
+                entry_id__in=found).values_list("entry_id", "household_id"):
+            households[entry_id].append(household_id)
+    return households
+
+
+def _stored_content(entry, household_ids):
     return _content(
         team_id=entry.team_id, date=entry.date, activity_id=entry.activity_id,
-        household_ids=entry.households.values_list("pk", flat=True),
+        household_ids=household_ids,
         participants=entry.participants, sessions=entry.sessions, quantity=entry.quantity,
         funds=entry.funds, title=entry.title, notes=entry.notes,
     )
@@ -211,13 +233,14 @@ def _same_amendment(values, other):
     return {**values, "funds": Decimal(values["funds"])} == {**other, "funds": Decimal(other["funds"])}
 
 
-def _record(synced, outcome):
+def _record(synced, outcome, stored_households):
     """What the services did with the entry (services.Outcome); an entry of a locked month
-    is left to _amend."""
+    is left to _amend. `stored_households`: _stored_households of the batch."""
     if outcome.refused is None:
         if outcome.created:
             synced.status, synced.entry = "created", outcome.entry.pk
-        elif _stored_content(outcome.entry) == _sent_content(synced.form):
+        elif (_stored_content(outcome.entry, stored_households[outcome.entry.pk])
+              == _sent_content(synced.form)):
             synced.status, synced.entry = "present", outcome.entry.pk
         else:
             synced.refuse_uuid()
@@ -257,7 +280,14 @@ def sync(request):
     except BadBatch as problem:
         return _error(problem, 400)
     teams = writable_teams_list(request.user)
-    batch = [_read(document, teams) for document in documents]
+    # The batch's activities, households and teams read once: a query per entry before.
+    choices = FormChoices.read(teams=teams, household_ids=[
+        str(household) for document in documents
+        if isinstance(document.get("households"), list)
+        for household in document["households"] if isinstance(household, (str, Decimal))
+    ]) if teams else None
+    fields = SyncEntryForm.batch_fields()
+    batch = [_read(document, teams, choices, fields) for document in documents]
     valid = [synced for synced in batch if synced.form is not None]
     # entries_create is one transaction of its own; wrapping it in another only added a
     # savepoint and its release to every post. The entries of a locked month are filed
@@ -267,8 +297,9 @@ def sync(request):
          **synced.form.entry_values()}
         for synced in valid
     ])
+    stored_households = _stored_households(outcomes)
     for synced, outcome in zip(valid, outcomes):
-        _record(synced, outcome)
+        _record(synced, outcome, stored_households)
     locked = [synced for synced, outcome in zip(valid, outcomes)
               if isinstance(outcome.refused, MonthLocked)]
     if locked:
