@@ -9,6 +9,8 @@ the roll-up rows of the scope's node where they serve, else over `Tally`, and ov
 `HouseholdTally` or the households-reached roll-ups for distinct households.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import CharField, Count, F, Q, Sum, Value
 from django.db.models.functions import StrIndex, Substr
 
@@ -105,8 +107,7 @@ def grouped_totals(scope, year, indicators, by=None):
         if by == "child":
             rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
         for row in rows.values(by).annotate(**aggregates):
-            values = results.setdefault(row[by], {})
-            values.update({key: value for key, value in row.items() if value is not None or key not in values})
+            _merge(results.setdefault(row[by], {}), row)
     return {key: as_totals(indicators, values) for key, values in results.items()}
 
 
@@ -187,3 +188,89 @@ def totals_document(scope, year):
         "scope": scope.as_dict(),
         "indicators": [total.as_dict() for total in year_totals(scope, year)],
     }
+
+
+@dataclass
+class DashboardTotals:
+    """What an organisation's or area's dashboard shows: the year's totals, last year's,
+    this year's per month and per child node (the breakdown's rows, keyed by path)."""
+
+    this_year: list
+    last_year: list
+    by_month: dict
+    by_child: dict
+
+
+def dashboard_totals(scope, year, indicators):
+    """`year_over_year` and `grouped_totals(by="child")` of an organisation or area scope
+    with child nodes, in two queries where they took five: the roll-up's sums of both years
+    per month and child subtree in one, its households reached (the scope's per year and
+    month, the children's for the year) in another, each split up here. Distinct households
+    that only `HouseholdTally` can count (an indicator of several activities, the teams or
+    villages right at the node) are read as those functions read them."""
+    year_range(year)
+    reach = _reach_indicators(scope, indicators)
+    sums, distinct, reached = _tally_aggregates(indicators, reach)
+    years, months, children = {year - 1: {}, year: {}}, {}, {}
+    if sums:
+        rows = scope.sum_rows().filter(year__in=list(years))
+        rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
+        rows = rows.values("year", "month", "child").annotate(**sums).values_list("year", "month", "child", *sums)
+        per_year, per_month, per_child = {}, {}, {}
+        for row_year, month, child, *values in rows:
+            values = [value or 0 for value in values]
+            _add(per_year, row_year, values)
+            if row_year == year:
+                _add(per_month, month, values)
+                _add(per_child, child, values)
+        for key, values in per_year.items():
+            years[key].update(zip(sums, values))
+        months.update((key, dict(zip(sums, values))) for key, values in per_month.items())
+        children.update((key, dict(zip(sums, values))) for key, values in per_child.items())
+    household_rows = _household_rows(scope, indicators, skip=reach)
+    if distinct:
+        for row in household_rows.filter(year__in=list(years)).values("year").annotate(**distinct):
+            years[row["year"]].update(row)
+        for row in household_rows.filter(year=year).values("month").annotate(**distinct):
+            months.setdefault(row["month"], {}).update(row)
+    by_child = dict(distinct)
+    own = scope.own_household_rows() if reached else None
+    if own is not None:
+        # The teams or villages right at the node are no child node: not in the roll-up.
+        household_rows = household_rows | own.filter(activity_id__in=_counted_activity_ids(reach), visits__gt=0)
+        by_child.update(_tally_aggregates(reach)[1])
+    if by_child:
+        rows = household_rows.filter(year=year)
+        rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
+        for row in rows.values("child").annotate(**by_child):
+            _merge(children.setdefault(row["child"], {}), row)
+    if reached:
+        node, path = scope.rollup.node_field, scope.rollup.node_path
+        own_rows = Q(**{node: scope.obj}) & (Q(month=0) | Q(year=year))
+        child_rows = Q(**{f"{node}__parent": scope.obj}, month=0, year=year)
+        rows = scope.rollup.reach.objects.order_by().filter(own_rows | child_rows, year__in=list(years))
+        for row in rows.values("year", "month", node, path).annotate(**reached):
+            if row[node] != scope.obj.pk:
+                _merge(children.setdefault(row[path], {}), row)
+            elif row["month"] == 0:
+                years[row["year"]].update(row)
+            else:
+                months.setdefault(row["month"], {}).update(row)
+    return DashboardTotals(
+        this_year=as_totals(indicators, years[year]),
+        last_year=as_totals(indicators, years[year - 1]),
+        by_month={month: as_totals(indicators, values) for month, values in months.items()},
+        by_child={key: as_totals(indicators, values) for key, values in children.items()},
+    )
+
+
+def _add(running, key, values):
+    """Add the list `values` into `running[key]`, element by element."""
+    before = running.get(key)
+    running[key] = values if before is None else [a + b for a, b in zip(before, values, strict=True)]
+
+
+def _merge(values, row):
+    """A grouped row's aggregates into `values`, as grouped_totals merges its queries: a
+    NULL (no row of that indicator) keeps what an earlier query found."""
+    values.update({key: value for key, value in row.items() if value is not None or key not in values})

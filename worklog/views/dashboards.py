@@ -6,11 +6,13 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Min
+from django.db.models import Exists, Max, Min
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -26,6 +28,7 @@ from worklog.tables import EXPORT_FORMATS
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
+    dashboard_totals,
     grouped_totals,
     load_indicators,
     reported_year_totals,
@@ -35,6 +38,23 @@ from worklog.totals import (
 )
 
 UNVISITED_SHOWN = 200
+
+
+def _scope_kind_names():
+    """What the picker calls each kind of scope (as dashboards/_scope_kind.html does)."""
+    return {"org": _("Organisation"), "area": _("Area"), "team": _("Team"), "village": _("Village")}
+
+
+def scope_picker(options, scope):
+    """The scope picker's <option>s for `options` (visible_scopes), the scope's selected:
+    drawn in one pass, where a template loop with an include per option cost more than
+    the cards of a superuser's dashboard (some 120 options)."""
+    names = _scope_kind_names()
+    return format_html_join(
+        "", '<option value="{}:{}"{}>{}: {}</option>',
+        ((kind, obj.slug, mark_safe(" selected") if (kind, obj.slug) == (scope.kind, scope.slug) else "",
+          names[kind], obj.label) for kind, obj in options),
+    )
 
 
 def scope_query(scope, year, **extra):
@@ -81,18 +101,21 @@ def scope_for_request(request):
 
 
 def _years_with_data(scope):
-    """Years with tallies in the scope: one index probe per year (a skip scan), not a
-    read of every tally row of the scope."""
+    """Years with tallies in the scope, in two queries whatever the number of years: the
+    first and last years of the table, then one index probe per year between them (an
+    EXISTS each, in one statement), rather than a read of every tally row of the scope."""
     rows = scope.sum_rows()
+    this_year = timezone.localdate().year
     if scope.kind in ("org", "all"):  # OrgTally is small: its years in one query
         years = set(rows.values_list("year", flat=True).distinct())
-        return sorted(years | {timezone.localdate().year}, reverse=True)
-    years, year = set(), rows.model.objects.aggregate(first=Min("year"))["first"]
-    while year is not None:
-        if rows.filter(year=year).exists():
-            years.add(year)
-        year = rows.model.objects.filter(year__gt=year).aggregate(first=Min("year"))["first"]
-    return sorted(years | {timezone.localdate().year}, reverse=True)
+        return sorted(years | {this_year}, reverse=True)
+    bounds = rows.model.objects.aggregate(first=Min("year"), last=Max("year"))
+    years = {this_year}
+    if bounds["first"] is not None:
+        probes = {f"y{year}": Exists(rows.filter(year=year)) for year in range(bounds["first"], bounds["last"] + 1)}
+        found = type(scope.obj).objects.filter(pk=scope.obj.pk).annotate(**probes).values(*probes).get()
+        years.update(int(name[1:]) for name, exists in found.items() if exists)
+    return sorted(years, reverse=True)
 
 
 def _share(part, whole):
@@ -137,14 +160,19 @@ PRINT_COLUMNS = 5
 def _breakdown_places(scope):
     """(group-by name for grouped_totals, {key: (kind, place)}-loader, label) of the
     breakdown: an organisation or area with sub-units is broken down by its children (as
-    DHIS2 drills down its tree), otherwise by team or village."""
-    if scope.kind in ("org", "area") and type(scope.obj).objects.filter(parent=scope.obj).exists():
+    DHIS2 drills down its tree), otherwise by team or village. The children are read here
+    once: whether there are any, and the places of their rows."""
+    if scope.kind in ("org", "area"):
         model = type(scope.obj)
+        children = {node.path: (scope.kind, node) for node in model.objects.filter(parent=scope.obj)}
+        if children:
+            # Rows of the teams or villages right at the node are keyed by its own path.
+            children[scope.obj.path] = (scope.kind, scope.obj)
 
-        def places(keys):
-            return {node.path: (scope.kind, node) for node in model.objects.filter(path__in=keys)}
+            def places(keys):
+                return children
 
-        return "child", places, model._meta.verbose_name
+            return "child", places, model._meta.verbose_name
     kind, by, model = (
         ("village", "village_id", Village) if scope.kind in ("area", "village") else ("team", "team_id", Team)
     )
@@ -155,13 +183,15 @@ def _breakdown_places(scope):
     return by, places, model._meta.verbose_name
 
 
-def _breakdown(scope, year, indicators):
+def _breakdown(scope, year, indicators, places=None, grouped=None):
     """The breakdown's rows, one per child organisation or area, team or village, in name
     order, and the label of their kind. The page shows them as plain rows (sorted and
     paginated by _breakdown_page: rendering through django-tables2 cost more than the rest
-    of the dashboard at 10 M entries); the exports go through worklog.exports."""
-    by, load_places, label = _breakdown_places(scope)
-    grouped = grouped_totals(scope, year, indicators, by=by)
+    of the dashboard at 10 M entries); the exports go through worklog.exports. `places`
+    (_breakdown_places) and `grouped` (the totals per place) when the caller has them."""
+    by, load_places, label = places or _breakdown_places(scope)
+    if grouped is None:
+        grouped = grouped_totals(scope, year, indicators, by=by)
     places = load_places(grouped)
     rows = []
     for key, totals in grouped.items():
@@ -260,7 +290,14 @@ def dashboard(request):
         return redirect(reverse("dashboard") + "?" + urlencode({"year": request.GET.get("year", ""), kind: slug}))
     scope, year = scope_for_request(request)
     indicators = load_indicators()
-    this_year, last_year, by_month = year_over_year(scope, year, indicators)
+    places = _breakdown_places(scope)
+    grouped = None
+    if places[0] == "child":  # the year, its months and the children's rows at once
+        figures = dashboard_totals(scope, year, indicators)
+        this_year, last_year, by_month, grouped = (
+            figures.this_year, figures.last_year, figures.by_month, figures.by_child)
+    else:
+        this_year, last_year, by_month = year_over_year(scope, year, indicators)
     last_values = {t.indicator.pk: t.value for t in last_year}
     reported = reported_year_totals(scope, year, indicators)
     reported_values = {t.indicator.pk: t.value for t in reported or []}
@@ -278,7 +315,7 @@ def dashboard(request):
             "reported": Figure(indicator, reported_values[indicator.pk])
             if indicator.pk in reported_values else None,
         })
-    rows, label = _breakdown(scope, year, indicators)
+    rows, label = _breakdown(scope, year, indicators, places, grouped)
     export_format = request.GET.get("_export")
     if export_format in EXPORT_FORMATS:
         return breakdown_download(
@@ -289,7 +326,7 @@ def dashboard(request):
         "scope": scope,
         "year": year,
         "years": _years_with_data(scope),
-        "options": visible_scopes(request.user),
+        "picker": scope_picker(visible_scopes(request.user), scope),
         "cards": cards,
         "indicators": indicators,
         "breakdown": _breakdown_page(request, rows, indicators, label, this_year),
