@@ -267,6 +267,27 @@ def _cells(values):
     return mark_safe("".join(f'<td class="text-end">{exact_number(value)}</td>' for value in values))  # noqa: S308
 
 
+def _total_cells(totals):
+    """The totals row's figures as its cells, drawn in one pass (data-total as the template
+    localised it; a figure counted once where its column adds up to more is starred)."""
+    return mark_safe("".join(  # noqa: S308 (numbers only)
+        f'<td class="text-end" data-total="{localize(cell["value"])}">{exact_number(cell["value"])}'
+        f'{"*" if cell["counted_once"] else ""}</td>' for cell in totals
+    ))
+
+
+def _header_cells(headers):
+    """The breakdown's column headers on screen: each a link that sorts by it, the sorted
+    one marked (aria-sort and an arrow)."""
+    return format_html_join("", '<th scope="col"{}{}><a href="{}">{}</a>{}</th>', (
+        (mark_safe(' class="text-end"') if column["numeric"] else "",
+         format_html(' aria-sort="{}"', "ascending" if column["direction"] == "asc" else "descending")
+         if column["direction"] else "",
+         column["url"], column["title"], {"asc": " ▲", "desc": " ▼"}.get(column["direction"], ""))
+        for column in headers
+    ))
+
+
 def _print_parts(columns, rows, totals):
     """The breakdown cut into tables of at most PRINT_COLUMNS indicators, as even as they
     come (17 make 5 + 4 + 4 + 4, not 5 + 5 + 5 + 2), every one with the places and its part
@@ -277,7 +298,9 @@ def _print_parts(columns, rows, totals):
         {"columns": columns[start:end],
          "rows": [{"place": row["place"], "values": row["values"][start:end],
                    "cells": _cells(row["values"][start:end])} for row in rows],
-         "totals": totals[start:end]}
+         "totals": totals[start:end], "total_cells": _total_cells(totals[start:end]),
+         "header_cells": format_html_join(
+             "", '<th scope="col" class="text-end">{}</th>', ((column["title"],) for column in columns[start:end]))}
         for start, end in zip(bounds, bounds[1:])
     ]
 
@@ -325,6 +348,8 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
     return {
         "label": label,
         "columns": headers,
+        "header_cells": _header_cells(headers),
+        "total_cells": _total_cells(totals),
         "rows": shown,
         "totals": totals,
         "counted_once": any(cell["counted_once"] for cell in totals),
