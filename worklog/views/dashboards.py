@@ -11,9 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -22,10 +20,11 @@ from teams.access import can_see_scope, scope_refusal, visible_scopes
 from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
 from worklog.exports import breakdown_download
-from worklog.figures import Figure, exact_number, unit_name
+from worklog.figures import Figure, unit_name
 from worklog.models import HouseholdTally
 from worklog.routers import reads_from_replica
 from worklog.tables import EXPORT_FORMATS
+from worklog.views.dashboard_html import card_html, header_cells, row_cells, scope_picker, total_cells
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
@@ -39,65 +38,6 @@ from worklog.totals import (
 )
 
 UNVISITED_SHOWN = 200
-
-
-def _scope_kind_names():
-    """What the picker calls each kind of scope (as dashboards/_scope_kind.html does)."""
-    return {"org": _("Organisation"), "area": _("Area"), "team": _("Team"), "village": _("Village")}
-
-
-def scope_picker(options, scope):
-    """The scope picker's <option>s for `options` (visible_scopes), the scope's selected:
-    drawn in one pass, where a template loop with an include per option cost more than
-    the cards of a superuser's dashboard (some 120 options)."""
-    names = _scope_kind_names()
-    return format_html_join(
-        "", '<option value="{}:{}"{}>{}: {}</option>',
-        ((kind, obj.slug, mark_safe(" selected") if (kind, obj.slug) == (scope.kind, scope.slug) else "",
-          names[kind], obj.label) for kind, obj in options),
-    )
-
-
-def _card_html(card):
-    """An indicator's card as the dashboard shows it, drawn in one pass of string formatting
-    (17 cards through the template engine, a node and a variable lookup at a time, cost
-    more than the SQL of the page). Values are escaped as the template escaped them; the
-    sentences are the template's translations."""
-    figure, change, reported = card["figure"], card["change"], card["reported"]
-    previous = _("Last year: %(previous)s") % {"previous": conditional_escape(card["previous"].text)}
-    if change.value > 0:
-        previous += format_html('\n          <span class="text-success change">▲ {}</span>', change.text)
-    elif change.value < 0:
-        previous += format_html('\n          <span class="text-danger change">▼ {}</span>', change.text)
-    else:
-        previous += "\n          "
-    as_reported = ""
-    if reported and reported.value != figure.value:
-        as_reported = format_html(
-            '<p class="small text-warning-emphasis mb-1 as-reported" data-reported="{}">{}</p>',
-            localize(reported.value),
-            mark_safe(_("As reported at lock: %(reported)s · shown above as corrected")  # noqa: S308
-                      % {"reported": conditional_escape(reported.text)}),
-        )
-    return format_html(
-        """
-  <div class="col-12 col-md-6 col-xl-4">
-    <section class="card h-100 indicator-card" data-indicator="{code}" data-value="{value}">
-      <div class="card-body p-2">
-        <h2 class="h6 card-title mb-1">{label}</h2>
-        <p class="mb-1"><a class="figure fs-4 fw-bold text-decoration-none" href="{url}" title="{exact}">{text}</a>
-          <span class="exact-print">({exact})</span></p>
-        <p class="small text-body-secondary mb-1">{previous}</p>
-        {as_reported}
-        {chart}
-      </div>
-    </section>
-  </div>
-""",
-        code=figure.code, value=localize(figure.value), label=figure.label, url=card["url"],
-        exact=figure.exact, text=figure.text, previous=mark_safe(previous),  # noqa: S308 (escaped above)
-        as_reported=as_reported, chart=card["chart"],
-    )
 
 
 def scope_query(scope, year, **extra):
@@ -261,33 +201,6 @@ def _breakdown_totals(rows, indicators, scope_totals):
     ]
 
 
-def _cells(values):
-    """A breakdown row's figures as its table cells, drawn in one pass: numbers as tables
-    write them (exact_number gives digits, separators and a sign: nothing to escape)."""
-    return mark_safe("".join(f'<td class="text-end">{exact_number(value)}</td>' for value in values))  # noqa: S308
-
-
-def _total_cells(totals):
-    """The totals row's figures as its cells, drawn in one pass (data-total as the template
-    localised it; a figure counted once where its column adds up to more is starred)."""
-    return mark_safe("".join(  # noqa: S308 (numbers only)
-        f'<td class="text-end" data-total="{localize(cell["value"])}">{exact_number(cell["value"])}'
-        f'{"*" if cell["counted_once"] else ""}</td>' for cell in totals
-    ))
-
-
-def _header_cells(headers):
-    """The breakdown's column headers on screen: each a link that sorts by it, the sorted
-    one marked (aria-sort and an arrow)."""
-    return format_html_join("", '<th scope="col"{}{}><a href="{}">{}</a>{}</th>', (
-        (mark_safe(' class="text-end"') if column["numeric"] else "",
-         format_html(' aria-sort="{}"', "ascending" if column["direction"] == "asc" else "descending")
-         if column["direction"] else "",
-         column["url"], column["title"], {"asc": " ▲", "desc": " ▼"}.get(column["direction"], ""))
-        for column in headers
-    ))
-
-
 def _print_parts(columns, rows, totals):
     """The breakdown cut into tables of at most PRINT_COLUMNS indicators, as even as they
     come (17 make 5 + 4 + 4 + 4, not 5 + 5 + 5 + 2), every one with the places and its part
@@ -297,8 +210,8 @@ def _print_parts(columns, rows, totals):
     return [
         {"columns": columns[start:end],
          "rows": [{"place": row["place"], "values": row["values"][start:end],
-                   "cells": _cells(row["values"][start:end])} for row in rows],
-         "totals": totals[start:end], "total_cells": _total_cells(totals[start:end]),
+                   "cells": row_cells(row["values"][start:end])} for row in rows],
+         "totals": totals[start:end], "total_cells": total_cells(totals[start:end]),
          "header_cells": format_html_join(
              "", '<th scope="col" class="text-end">{}</th>', ((column["title"],) for column in columns[start:end]))}
         for start, end in zip(bounds, bounds[1:])
@@ -343,13 +256,13 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
     for row in page:
         values = [row[name] for name, _header in columns[1:]]
         shown.append({"place": row["place"], "url": row["place_url"], "record": row,
-                      "values": values, "cells": _cells(values)})
+                      "values": values, "cells": row_cells(values)})
     totals = _breakdown_totals(rows, indicators, scope_totals) if rows else []
     return {
         "label": label,
         "columns": headers,
-        "header_cells": _header_cells(headers),
-        "total_cells": _total_cells(totals),
+        "header_cells": header_cells(headers),
+        "total_cells": total_cells(totals),
         "rows": shown,
         "totals": totals,
         "counted_once": any(cell["counted_once"] for cell in totals),
@@ -396,7 +309,7 @@ def dashboard(request):
             "reported": Figure(indicator, reported_values[indicator.pk])
             if indicator.pk in reported_values else None,
         })
-        cards[-1]["html"] = _card_html(cards[-1])
+        cards[-1]["html"] = card_html(cards[-1])
     rows, label = _breakdown(scope, year, indicators, places, grouped)
     export_format = request.GET.get("_export")
     if export_format in EXPORT_FORMATS:
