@@ -13,10 +13,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='areatally',
-            index=models.Index(fields=['area', 'year'], include=('month', 'activity', 'entries', 'participants', 'sessions', 'quantity', 'funds', 'household_visits'), name='area_tally_node_year'),
+            index=models.Index(fields=['area', 'year'], name='area_tally_node_year'),
         ),
         migrations.AddIndex(
             model_name='orgtally',
-            index=models.Index(fields=['organisation', 'year'], include=('month', 'activity', 'entries', 'participants', 'sessions', 'quantity', 'funds', 'household_visits'), name='org_tally_node_year'),
+            index=models.Index(fields=['organisation', 'year'], name='org_tally_node_year'),
         ),
     ]

@@ -107,12 +107,10 @@ class OrgTally(RollupTally):
                 fields=["year", "month", "organisation", "activity"], name="one_org_tally_per_key"
             ),
         ]
-        # Covering: a dashboard reads each node's rows of two years from the index alone
-        # (their heap rows lie scattered over the table, a page for every few rows).
+        # A dashboard reads a node's rows of two years. No sums INCLUDEd: an index holding
+        # them would make every roll-up upsert (each post) a non-HOT update.
         indexes = [
-            models.Index(fields=["organisation", "year"], name="org_tally_node_year",
-                         include=["month", "activity", "entries", "participants", "sessions",
-                                  "quantity", "funds", "household_visits"]),
+            models.Index(fields=["organisation", "year"], name="org_tally_node_year"),
         ]
 
 
@@ -125,12 +123,10 @@ class AreaTally(RollupTally):
         constraints = [
             models.UniqueConstraint(fields=["year", "month", "area", "activity"], name="one_area_tally_per_key"),
         ]
-        # Covering: a dashboard reads each node's rows of two years from the index alone
-        # (their heap rows lie scattered over the table, a page for every few rows).
+        # A dashboard reads a node's rows of two years. No sums INCLUDEd: an index holding
+        # them would make every roll-up upsert (each post) a non-HOT update.
         indexes = [
-            models.Index(fields=["area", "year"], name="area_tally_node_year",
-                         include=["month", "activity", "entries", "participants", "sessions",
-                                  "quantity", "funds", "household_visits"]),
+            models.Index(fields=["area", "year"], name="area_tally_node_year"),
         ]
 
 
