@@ -11,6 +11,7 @@ the roll-up rows of the scope's node where they serve, else over `Tally`, and ov
 
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import CharField, Count, F, Q, Sum, Value
 from django.db.models.functions import StrIndex, Substr
 
@@ -240,14 +241,17 @@ def dashboard_totals(scope, year, indicators):
     if sums:
         rows = scope.sum_rows().filter(year__in=list(years))
         rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
-        rows = rows.values("year", "month", "child").annotate(**sums).values_list("year", "month", "child", *sums)
-        per_year, per_month, per_child = {}, {}, {}
-        for row_year, month, child, *values in rows:
-            values = [value or 0 for value in values]
-            _add(per_year, row_year, values)
-            if row_year == year:
-                _add(per_month, month, values)
-                _add(per_child, child, values)
+        rows = rows.values("year", "month", "child").annotate(**sums)
+        if connections[rows.db].vendor == "postgresql":
+            per_year, per_month, per_child = _rolled_up(rows, list(sums), year)
+        else:
+            per_year, per_month, per_child = {}, {}, {}
+            for row_year, month, child, *values in rows.values_list("year", "month", "child", *sums):
+                values = [value or 0 for value in values]
+                _add(per_year, row_year, values)
+                if row_year == year:
+                    _add(per_month, month, values)
+                    _add(per_child, child, values)
         for key, values in per_year.items():
             years[key].update(zip(sums, values))
         months.update((key, dict(zip(sums, values))) for key, values in per_month.items())
@@ -287,6 +291,32 @@ def dashboard_totals(scope, year, indicators):
         by_month={month: as_totals(indicators, values) for month, values in months.items()},
         by_child={key: as_totals(indicators, values) for key, values in children.items()},
     )
+
+
+def _rolled_up(rows, names, year):
+    """({year: sums}, {month: this year's sums}, {child: this year's sums}) from `rows`,
+    the roll-up's sums grouped by (year, month, child), on PostgreSQL: added up in the same
+    statement (GROUPING SETS over the few hundred grouped rows) rather than row by row in
+    Python, which cost some 5 ms of the organisation dashboard's CPU at 10 M entries (the
+    rows' conversion and the additions; cProfile, issue 14). Each sum a list in `names`'
+    order; SUM keeps every figure exact (numeric for the funds)."""
+    sql, params = rows.query.sql_with_params()
+    totals = ", ".join(f'SUM(grouped."{name}")' for name in names)
+    statement = (
+        f'SELECT grouped."year", grouped."month", grouped."child", GROUPING(grouped."month", grouped."child"), '
+        f"{totals} FROM ({sql}) grouped "
+        f'GROUP BY GROUPING SETS ((grouped."year"), (grouped."year", grouped."month"), (grouped."year", grouped."child"))'
+    )
+    per_year, per_month, per_child = {}, {}, {}
+    # GROUPING(month, child): 3 for a year's row, 1 for a month's, 2 for a child's.
+    into = {3: (per_year, 0), 1: (per_month, 1), 2: (per_child, 2)}
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(statement, params)
+        for row in cursor.fetchall():
+            running, key = into[row[3]]
+            if running is per_year or row[0] == year:
+                running[row[key]] = [value or 0 for value in row[4:]]
+    return per_year, per_month, per_child
 
 
 def _add(running, key, values):
