@@ -10,8 +10,9 @@ the roll-up rows of the scope's node where they serve, else over `Tally`, and ov
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import CharField, Count, F, Q, Sum, Value
 from django.db.models.functions import StrIndex, Substr
 
@@ -239,12 +240,13 @@ def dashboard_totals(scope, year, indicators):
     sums, distinct, reached = _tally_aggregates(indicators, reach)
     years, months, children = {year - 1: {}, year: {}}, {}, {}
     if sums:
-        rows = scope.sum_rows().filter(year__in=list(years))
-        rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
-        rows = rows.values("year", "month", "child").annotate(**sums)
-        if connections[rows.db].vendor == "postgresql":
-            per_year, per_month, per_child = _rolled_up(rows, list(sums), year)
+        alias = router.db_for_read(scope.rollup.sums)
+        if connections[alias].vendor == "postgresql":
+            per_year, per_month, per_child = _rolled_up(scope, indicators, year, alias)
         else:
+            rows = scope.sum_rows().filter(year__in=list(years))
+            rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
+            rows = rows.values("year", "month", "child").annotate(**sums)
             per_year, per_month, per_child = {}, {}, {}
             for row_year, month, child, *values in rows.values_list("year", "month", "child", *sums):
                 values = [value or 0 for value in values]
@@ -293,30 +295,58 @@ def dashboard_totals(scope, year, indicators):
     )
 
 
-def _rolled_up(rows, names, year):
-    """({year: sums}, {month: this year's sums}, {child: this year's sums}) from `rows`,
-    the roll-up's sums grouped by (year, month, child), on PostgreSQL: added up in the same
-    statement (GROUPING SETS over the few hundred grouped rows) rather than row by row in
-    Python, which cost some 5 ms of the organisation dashboard's CPU at 10 M entries (the
-    rows' conversion and the additions; cProfile, issue 14). Each sum a list in `names`'
-    order; SUM keeps every figure exact (numeric for the funds)."""
-    sql, params = rows.query.sql_with_params()
-    totals = ", ".join(f'SUM(grouped."{name}")' for name in names)
-    statement = (
-        f'SELECT grouped."year", grouped."month", grouped."child", GROUPING(grouped."month", grouped."child"), '
-        f"{totals} FROM ({sql}) grouped "
-        f'GROUP BY GROUPING SETS ((grouped."year"), (grouped."year", grouped."month"), (grouped."year", grouped."child"))'
+def _rolled_up(scope, indicators, year, alias):
+    """({year: sums}, {month: this year's sums}, {child: this year's sums}) of an
+    organisation or area scope and the year before, on PostgreSQL: the roll-up's sums
+    grouped by (year, month, child subtree) and added up per year, month and child in the
+    same statement (GROUPING SETS over the few hundred grouped rows). Each value a list in
+    the order of the summed indicators (those of `_tally_aggregates`); SUM keeps every
+    figure exact (numeric for the funds).
+
+    The statement is the one `grouped_totals(by="child")` builds through the ORM, written
+    out: building 17 filtered aggregates and compiling them, then adding the rows up in
+    Python, cost some 8 ms of the organisation dashboard's CPU at 10 M entries (cProfile,
+    issue 14)."""
+    columns = tuple(
+        (f"i{ind.pk}", TALLY_FIELDS[ind.measure], tuple(sorted(activity.pk for activity in ind.activities.all())))
+        for ind in indicators if TALLY_FIELDS.get(ind.measure)
     )
+    rollup, connection = scope.rollup, connections[alias]
+    statement = _rolled_up_sql(
+        rollup.sums._meta.db_table, rollup.tree._meta.db_table, rollup.node_column, len(scope.obj.path), columns)
+    params = [connection.ops.prep_for_like_query(scope.obj.path) + "%", year - 1, year]
     per_year, per_month, per_child = {}, {}, {}
     # GROUPING(month, child): 3 for a year's row, 1 for a month's, 2 for a child's.
     into = {3: (per_year, 0), 1: (per_month, 1), 2: (per_child, 2)}
-    with connections[rows.db].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(statement, params)
         for row in cursor.fetchall():
             running, key = into[row[3]]
             if running is per_year or row[0] == year:
                 running[row[key]] = [value or 0 for value in row[4:]]
     return per_year, per_month, per_child
+
+
+@lru_cache(maxsize=64)
+def _rolled_up_sql(sums_table, tree_table, node_column, start, columns):
+    """_rolled_up's statement: a pure function of its arguments (tables, the length of the
+    scope's path, each indicator's name, column and activities), so kept once built. It
+    holds no figure: the path and years are parameters, and an indicator whose
+    activities change makes another key."""
+    aggregates = ", ".join(
+        f"SUM(t.{field}) FILTER (WHERE t.activity_id IN ({', '.join(str(int(pk)) for pk in ids)})) AS {name}"
+        if ids else f"NULL::numeric AS {name}"
+        for name, field, ids in columns
+    )
+    totals = ", ".join(f"SUM(g.{name})" for name, _field, _ids in columns)
+    child = f"SUBSTRING(n.path, 1, {int(start)} + STRPOS(SUBSTRING(n.path, {int(start) + 1}), '/'))"
+    return (
+        f"SELECT g.year, g.month, g.child, GROUPING(g.month, g.child), {totals} FROM ("
+        f"SELECT t.year, t.month, {child} AS child, {aggregates} "
+        f"FROM {sums_table} t JOIN {tree_table} n ON n.id = t.{node_column} "
+        f"WHERE n.path LIKE %s AND t.year IN (%s, %s) GROUP BY 1, 2, 3"
+        f") g GROUP BY GROUPING SETS ((g.year), (g.year, g.month), (g.year, g.child))"
+    )
 
 
 def _add(running, key, values):
