@@ -225,10 +225,15 @@ def visible_scopes(user):
         area_paths = [s.area.path for s in scopes if s.area_id]
         organisations = _under(Organisation.objects.all(), org_paths)
         areas = _under(Area.objects.all(), area_paths)
-    teams = visible_teams(user).select_related("village").order_by("name")
+    # The picker shows a slug and a name: only those are read (a coordinator's 51 teams and
+    # 51 villages are read to learn that there are too many to list).
+    shown = ("slug", "name", "name_en")
+    organisations, areas = organisations.only(*shown, "path"), areas.only(*shown, "path")
+    teams = visible_teams(user).order_by("name")
     villages = Village.objects.filter(
-        Q(pk__in=teams.values("village")) | Q(area__in=areas)
-    ).order_by("name")
+        Q(pk__in=teams.values("village")) | Q(area__in=areas.values("pk"))
+    ).order_by("name").only(*shown)
+    teams = teams.only(*shown)
     if user.is_superuser or coordinator_scopes(user):
         # A region's thousand teams make no picker: they are reached through the
         # breakdown's links; a coordinator of a few teams still picks them here.

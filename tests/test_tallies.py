@@ -22,6 +22,7 @@ from worklog.services import (
 from worklog.totals import (
     IndicatorTotal,
     Scope,
+    dashboard_totals,
     grouped_totals,
     indicator_totals,
     load_indicators,
@@ -179,6 +180,14 @@ class TalliesEqualRecounts(TestCase):
                 else:
                     entries = entries.filter(**{f"{node}__path__startswith": path})
                 assert totals == indicator_totals(entries, indicators), (scope, path)
+            # The dashboard's combined read gives the same figures as the two it replaces.
+            this, last, months = year_over_year(scope, 2018, indicators)
+            combined = dashboard_totals(scope, 2018, indicators)
+            assert (combined.this_year, combined.last_year) == (this, last), scope
+            assert combined.by_child == shown, scope
+            for month in range(1, 13):
+                zeros = [IndicatorTotal(t.indicator, 0 * t.value) for t in this]
+                assert combined.by_month.get(month, zeros) == months.get(month, zeros), (scope, month)
 
 
 class VerifyCommand(TestCase):

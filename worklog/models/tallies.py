@@ -107,6 +107,11 @@ class OrgTally(RollupTally):
                 fields=["year", "month", "organisation", "activity"], name="one_org_tally_per_key"
             ),
         ]
+        # A dashboard reads a node's rows of two years. No sums INCLUDEd: an index holding
+        # them would make every roll-up upsert (each post) a non-HOT update.
+        indexes = [
+            models.Index(fields=["organisation", "year"], name="org_tally_node_year"),
+        ]
 
 
 class AreaTally(RollupTally):
@@ -117,6 +122,11 @@ class AreaTally(RollupTally):
         verbose_name_plural = _("area tallies")
         constraints = [
             models.UniqueConstraint(fields=["year", "month", "area", "activity"], name="one_area_tally_per_key"),
+        ]
+        # A dashboard reads a node's rows of two years. No sums INCLUDEd: an index holding
+        # them would make every roll-up upsert (each post) a non-HOT update.
+        indexes = [
+            models.Index(fields=["area", "year"], name="area_tally_node_year"),
         ]
 
 

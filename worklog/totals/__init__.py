@@ -30,7 +30,9 @@ from worklog.totals.scope import (
     year_range,
 )
 from worklog.totals.tallied import (
+    DashboardTotals,
     child_path,
+    dashboard_totals,
     grouped_totals,
     tally_totals,
     totals_document,
@@ -40,8 +42,8 @@ from worklog.totals.tallied import (
 
 __all__ = [
     "ENTRY_MEASURES", "MAX_YEAR", "MIN_YEAR", "SCOPE_KINDS", "SCOPE_MODELS", "TALLY_FIELDS",
-    "BadScopeQuery", "IndicatorTotal", "Scope", "ScopeNotFound", "child_path",
-    "grouped_totals", "indicator_totals", "load_indicators", "recount_year_totals",
+    "BadScopeQuery", "DashboardTotals", "IndicatorTotal", "Scope", "ScopeNotFound", "child_path",
+    "dashboard_totals", "grouped_totals", "indicator_totals", "load_indicators", "recount_year_totals",
     "reported_year_totals", "resolve_scope", "scope_and_year_from_query", "scope_entries",
     "tally_totals", "totals_document", "year_over_year", "year_range", "year_totals",
 ]

@@ -9,6 +9,10 @@ the roll-up rows of the scope's node where they serve, else over `Tally`, and ov
 `HouseholdTally` or the households-reached roll-ups for distinct households.
 """
 
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db import connections, router
 from django.db.models import CharField, Count, F, Q, Sum, Value
 from django.db.models.functions import StrIndex, Substr
 
@@ -18,11 +22,36 @@ from worklog.totals.scope import year_range
 
 
 def year_totals(scope, year, indicators=None):
-    """Every indicator's total for the scope and year, in indicator order, from the tallies."""
+    """Every indicator's total for the scope and year, in indicator order, from the tallies.
+
+    The sums and the households reached are read per activity (a plain GROUP BY) and added
+    up per indicator here: a filtered aggregate per indicator cost more to build in the ORM
+    than the rest of `/api/totals`. Distinct households over several activities are a
+    union, counted as grouped_totals counts them.
+    """
     if indicators is None:
         indicators = load_indicators()
-    grouped = grouped_totals(scope, year, indicators)
-    return grouped.get(None) or as_totals(indicators, {})
+    year_range(year)
+    reach = _reach_indicators(scope, indicators)
+    values = {}
+    fields = sorted({TALLY_FIELDS[ind.measure] for ind in indicators if ind.measure in TALLY_FIELDS})
+    if fields:
+        rows = scope.sum_rows().filter(year=year).values("activity_id")
+        rows = rows.annotate(**{f"sum_{field}": Sum(field) for field in fields})
+        sums = {row["activity_id"]: row for row in rows}
+        for ind in indicators:
+            if ind.measure in TALLY_FIELDS:
+                key = f"sum_{TALLY_FIELDS[ind.measure]}"
+                values[f"i{ind.pk}"] = sum(sums[a.pk][key] for a in ind.activities.all() if a.pk in sums)
+    if reach:
+        rows = _reach_rows(scope).filter(year=year).values("activity_id").annotate(reached=Sum("households"))
+        reached = {row["activity_id"]: row["reached"] for row in rows}
+        for ind in reach:
+            values[f"i{ind.pk}"] = sum(reached.get(a.pk, 0) for a in ind.activities.all())
+    distinct = _tally_aggregates(indicators, reach)[1]
+    if distinct:
+        values.update(_household_rows(scope, indicators, skip=reach).filter(year=year).aggregate(**distinct))
+    return as_totals(indicators, values)
 
 
 def _tally_aggregates(indicators, reach=()):
@@ -105,8 +134,7 @@ def grouped_totals(scope, year, indicators, by=None):
         if by == "child":
             rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
         for row in rows.values(by).annotate(**aggregates):
-            values = results.setdefault(row[by], {})
-            values.update({key: value for key, value in row.items() if value is not None or key not in values})
+            _merge(results.setdefault(row[by], {}), row)
     return {key: as_totals(indicators, values) for key, values in results.items()}
 
 
@@ -187,3 +215,168 @@ def totals_document(scope, year):
         "scope": scope.as_dict(),
         "indicators": [total.as_dict() for total in year_totals(scope, year)],
     }
+
+
+@dataclass
+class DashboardTotals:
+    """What an organisation's or area's dashboard shows: the year's totals, last year's,
+    this year's per month and per child node (the breakdown's rows, keyed by path)."""
+
+    this_year: list
+    last_year: list
+    by_month: dict
+    by_child: dict
+
+
+def dashboard_totals(scope, year, indicators):
+    """`year_over_year` and `grouped_totals(by="child")` of an organisation or area scope
+    with child nodes, in two queries where they took five: the roll-up's sums of both years
+    per month and child subtree in one, its households reached (the scope's per year and
+    month, the children's for the year) in another, each split up here. Distinct households
+    that only `HouseholdTally` can count (an indicator of several activities, the teams or
+    villages right at the node) are read as those functions read them."""
+    year_range(year)
+    reach = _reach_indicators(scope, indicators)
+    sums, distinct, reached = _tally_aggregates(indicators, reach)
+    years, months, children = {year - 1: {}, year: {}}, {}, {}
+    if sums:
+        alias = router.db_for_read(scope.rollup.sums)
+        if connections[alias].vendor == "postgresql":
+            per_year, per_month, per_child = _rolled_up(scope, indicators, year, alias)
+        else:
+            rows = scope.sum_rows().filter(year__in=list(years))
+            rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
+            rows = rows.values("year", "month", "child").annotate(**sums)
+            per_year, per_month, per_child = {}, {}, {}
+            for row_year, month, child, *values in rows.values_list("year", "month", "child", *sums):
+                values = [value or 0 for value in values]
+                _add(per_year, row_year, values)
+                if row_year == year:
+                    _add(per_month, month, values)
+                    _add(per_child, child, values)
+        for key, values in per_year.items():
+            years[key].update(zip(sums, values))
+        months.update((key, dict(zip(sums, values))) for key, values in per_month.items())
+        children.update((key, dict(zip(sums, values))) for key, values in per_child.items())
+    household_rows = _household_rows(scope, indicators, skip=reach)
+    if distinct:
+        for row in household_rows.filter(year__in=list(years)).values("year").annotate(**distinct):
+            years[row["year"]].update(row)
+        for row in household_rows.filter(year=year).values("month").annotate(**distinct):
+            months.setdefault(row["month"], {}).update(row)
+    by_child = dict(distinct)
+    own = scope.own_household_rows() if reached else None
+    if own is not None:
+        # The teams or villages right at the node are no child node: not in the roll-up.
+        household_rows = household_rows | own.filter(activity_id__in=_counted_activity_ids(reach), visits__gt=0)
+        by_child.update(_tally_aggregates(reach)[1])
+    if by_child:
+        rows = household_rows.filter(year=year)
+        rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
+        for row in rows.values("child").annotate(**by_child):
+            _merge(children.setdefault(row["child"], {}), row)
+    if reached:
+        for row_year, month, node, path, row in _reached_rows(scope, reach, year):
+            if node != scope.obj.pk:
+                _merge(children.setdefault(path, {}), row)
+            elif month == 0:
+                years[row_year].update(row)
+            else:
+                months.setdefault(month, {}).update(row)
+    return DashboardTotals(
+        this_year=as_totals(indicators, years[year]),
+        last_year=as_totals(indicators, years[year - 1]),
+        by_month={month: as_totals(indicators, values) for month, values in months.items()},
+        by_child={key: as_totals(indicators, values) for key, values in children.items()},
+    )
+
+
+def _rolled_up(scope, indicators, year, alias):
+    """({year: sums}, {month: this year's sums}, {child: this year's sums}) of an
+    organisation or area scope and the year before, on PostgreSQL: the roll-up's sums
+    grouped by (year, month, child subtree) and added up per year, month and child in the
+    same statement (GROUPING SETS over the few hundred grouped rows). Each value a list in
+    the order of the summed indicators (those of `_tally_aggregates`); SUM keeps every
+    figure exact (numeric for the funds).
+
+    The statement is the one `grouped_totals(by="child")` builds through the ORM, written
+    out: building 17 filtered aggregates and compiling them, then adding the rows up in
+    Python, cost some 8 ms of the organisation dashboard's CPU at 10 M entries (cProfile,
+    issue 14)."""
+    columns = tuple(
+        (f"i{ind.pk}", TALLY_FIELDS[ind.measure], tuple(sorted(activity.pk for activity in ind.activities.all())))
+        for ind in indicators if TALLY_FIELDS.get(ind.measure)
+    )
+    rollup, connection = scope.rollup, connections[alias]
+    statement = _rolled_up_sql(
+        rollup.sums._meta.db_table, rollup.tree._meta.db_table, rollup.node_column, len(scope.obj.path), columns)
+    params = [connection.ops.prep_for_like_query(scope.obj.path) + "%", year - 1, year]
+    per_year, per_month, per_child = {}, {}, {}
+    # GROUPING(month, child): 3 for a year's row, 1 for a month's, 2 for a child's.
+    into = {3: (per_year, 0), 1: (per_month, 1), 2: (per_child, 2)}
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for row in cursor.fetchall():
+            running, key = into[row[3]]
+            if running is per_year or row[0] == year:
+                running[row[key]] = [value or 0 for value in row[4:]]
+    return per_year, per_month, per_child
+
+
+@lru_cache(maxsize=64)
+def _rolled_up_sql(sums_table, tree_table, node_column, start, columns):
+    """_rolled_up's statement: a pure function of its arguments (tables, the length of the
+    scope's path, each indicator's name, column and activities), so kept once built. It
+    holds no figure: the path and years are parameters, and an indicator whose
+    activities change makes another key."""
+    aggregates = ", ".join(
+        f"SUM(t.{field}) FILTER (WHERE t.activity_id IN ({', '.join(str(int(pk)) for pk in ids)})) AS {name}"
+        if ids else f"NULL::numeric AS {name}"
+        for name, field, ids in columns
+    )
+    totals = ", ".join(f"SUM(g.{name})" for name, _field, _ids in columns)
+    child = f"SUBSTRING(n.path, 1, {int(start)} + STRPOS(SUBSTRING(n.path, {int(start) + 1}), '/'))"
+    return (
+        f"SELECT g.year, g.month, g.child, GROUPING(g.month, g.child), {totals} FROM ("
+        f"SELECT t.year, t.month, {child} AS child, {aggregates} "
+        f"FROM {sums_table} t JOIN {tree_table} n ON n.id = t.{node_column} "
+        f"WHERE n.path LIKE %s AND t.year IN (%s, %s) GROUP BY 1, 2, 3"
+        f") g GROUP BY GROUPING SETS ((g.year), (g.year, g.month), (g.year, g.child))"
+    )
+
+
+def _reached_rows(scope, reach, year):
+    """(year, month, node id, node path, {indicator: households reached}) of the roll-up's
+    households reached that dashboard_totals shows: the scope's own per year (month 0) for
+    both years and per month for this one, its children's for this year. One statement
+    written out (the ORM's values/annotate over the Q objects cost more CPU than the query
+    took); NULL, no row of an indicator's activity, as the filtered aggregate gave it."""
+    rollup = scope.rollup
+    table, tree, column = rollup.reach._meta.db_table, rollup.tree._meta.db_table, rollup.node_column
+    names = [f"i{ind.pk}" for ind in reach]
+    counts = ", ".join(
+        f"SUM(CASE WHEN r.activity_id IN ({', '.join(str(int(a.pk)) for a in ind.activities.all())}) "
+        f"THEN r.households END)" for ind in reach)
+    statement = (
+        f"SELECT r.year, r.month, r.{column}, n.path, {counts} FROM {table} r JOIN {tree} n ON n.id = r.{column} "
+        f"WHERE r.year IN (%s, %s) AND ((r.{column} = %s AND (r.month = 0 OR r.year = %s)) "
+        f"OR (n.parent_id = %s AND r.month = 0 AND r.year = %s)) "
+        f"GROUP BY r.year, r.month, r.{column}, n.path"
+    )
+    pk = scope.obj.pk
+    with connections[router.db_for_read(rollup.reach)].cursor() as cursor:
+        cursor.execute(statement, [year - 1, year, pk, year, pk, year])
+        return [(row_year, month, node, path, dict(zip(names, values)))
+                for row_year, month, node, path, *values in cursor.fetchall()]
+
+
+def _add(running, key, values):
+    """Add the list `values` into `running[key]`, element by element."""
+    before = running.get(key)
+    running[key] = values if before is None else [a + b for a, b in zip(before, values, strict=True)]
+
+
+def _merge(values, row):
+    """A grouped row's aggregates into `values`, as grouped_totals merges its queries: a
+    NULL (no row of that indicator) keeps what an earlier query found."""
+    values.update({key: value for key, value in row.items() if value is not None or key not in values})

@@ -6,11 +6,13 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Min
+from django.db import connections, router
+from django.db.models import Exists, Max, Min
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -23,9 +25,11 @@ from worklog.figures import Figure, unit_name
 from worklog.models import HouseholdTally
 from worklog.routers import reads_from_replica
 from worklog.tables import EXPORT_FORMATS
+from worklog.views.dashboard_html import card_html, header_cells, row_cells, scope_picker, total_cells
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
+    dashboard_totals,
     grouped_totals,
     load_indicators,
     reported_year_totals,
@@ -81,18 +85,41 @@ def scope_for_request(request):
 
 
 def _years_with_data(scope):
-    """Years with tallies in the scope: one index probe per year (a skip scan), not a
-    read of every tally row of the scope."""
+    """Years with tallies in the scope, in two queries whatever the number of years: the
+    first and last years of the table, then one index probe per year between them (an
+    EXISTS each, in one statement), rather than a read of every tally row of the scope."""
     rows = scope.sum_rows()
+    this_year = timezone.localdate().year
+    connection = connections[router.db_for_read(rows.model)]
+    if scope.rollup is not None and connection.vendor == "postgresql":
+        return sorted(_rollup_years(scope, connection) | {this_year}, reverse=True)
     if scope.kind in ("org", "all"):  # OrgTally is small: its years in one query
         years = set(rows.values_list("year", flat=True).distinct())
-        return sorted(years | {timezone.localdate().year}, reverse=True)
-    years, year = set(), rows.model.objects.aggregate(first=Min("year"))["first"]
-    while year is not None:
-        if rows.filter(year=year).exists():
-            years.add(year)
-        year = rows.model.objects.filter(year__gt=year).aggregate(first=Min("year"))["first"]
-    return sorted(years | {timezone.localdate().year}, reverse=True)
+        return sorted(years | {this_year}, reverse=True)
+    bounds = rows.model.objects.aggregate(first=Min("year"), last=Max("year"))
+    years = {this_year}
+    if bounds["first"] is not None:
+        probes = {f"y{year}": Exists(rows.filter(year=year)) for year in range(bounds["first"], bounds["last"] + 1)}
+        found = type(scope.obj).objects.filter(pk=scope.obj.pk).annotate(**probes).values(*probes).get()
+        years.update(int(name[1:]) for name, exists in found.items() if exists)
+    return sorted(years, reverse=True)
+
+
+def _rollup_years(scope, connection):
+    """The years with roll-up rows under an organisation or area, on PostgreSQL in one
+    statement: the table's first and last years (the ends of its key index), then an
+    index probe per year between them, (node, year) for each node of the subtree. Built
+    through the ORM, the probes cost more CPU than the area dashboard's breakdown
+    (cProfile, issue 14)."""
+    rollup = scope.rollup
+    table, tree = rollup.sums._meta.db_table, rollup.tree._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT y FROM generate_series((SELECT MIN(year) FROM {table})::int, (SELECT MAX(year) FROM {table})::int) y "
+            f"WHERE EXISTS (SELECT 1 FROM {table} t JOIN {tree} n ON n.id = t.{rollup.node_column} "
+            f"WHERE n.path LIKE %s AND t.year = y)",
+            [connection.ops.prep_for_like_query(scope.obj.path) + "%"])
+        return {year for (year,) in cursor.fetchall()}
 
 
 def _share(part, whole):
@@ -137,14 +164,19 @@ PRINT_COLUMNS = 5
 def _breakdown_places(scope):
     """(group-by name for grouped_totals, {key: (kind, place)}-loader, label) of the
     breakdown: an organisation or area with sub-units is broken down by its children (as
-    DHIS2 drills down its tree), otherwise by team or village."""
-    if scope.kind in ("org", "area") and type(scope.obj).objects.filter(parent=scope.obj).exists():
+    DHIS2 drills down its tree), otherwise by team or village. The children are read here
+    once: whether there are any, and the places of their rows."""
+    if scope.kind in ("org", "area"):
         model = type(scope.obj)
+        children = {node.path: (scope.kind, node) for node in model.objects.filter(parent=scope.obj)}
+        if children:
+            # Rows of the teams or villages right at the node are keyed by its own path.
+            children[scope.obj.path] = (scope.kind, scope.obj)
 
-        def places(keys):
-            return {node.path: (scope.kind, node) for node in model.objects.filter(path__in=keys)}
+            def places(keys):
+                return children
 
-        return "child", places, model._meta.verbose_name
+            return "child", places, model._meta.verbose_name
     kind, by, model = (
         ("village", "village_id", Village) if scope.kind in ("area", "village") else ("team", "team_id", Team)
     )
@@ -155,13 +187,15 @@ def _breakdown_places(scope):
     return by, places, model._meta.verbose_name
 
 
-def _breakdown(scope, year, indicators):
+def _breakdown(scope, year, indicators, places=None, grouped=None):
     """The breakdown's rows, one per child organisation or area, team or village, in name
     order, and the label of their kind. The page shows them as plain rows (sorted and
     paginated by _breakdown_page: rendering through django-tables2 cost more than the rest
-    of the dashboard at 10 M entries); the exports go through worklog.exports."""
-    by, load_places, label = _breakdown_places(scope)
-    grouped = grouped_totals(scope, year, indicators, by=by)
+    of the dashboard at 10 M entries); the exports go through worklog.exports. `places`
+    (_breakdown_places) and `grouped` (the totals per place) when the caller has them."""
+    by, load_places, label = places or _breakdown_places(scope)
+    if grouped is None:
+        grouped = grouped_totals(scope, year, indicators, by=by)
     places = load_places(grouped)
     rows = []
     for key, totals in grouped.items():
@@ -196,8 +230,11 @@ def _print_parts(columns, rows, totals):
     bounds = [-(-len(columns) * part // count) for part in range(count + 1)] if count else [0]
     return [
         {"columns": columns[start:end],
-         "rows": [{"place": row["place"], "values": row["values"][start:end]} for row in rows],
-         "totals": totals[start:end]}
+         "rows": [{"place": row["place"], "values": row["values"][start:end],
+                   "cells": row_cells(row["values"][start:end])} for row in rows],
+         "totals": totals[start:end], "total_cells": total_cells(totals[start:end]),
+         "header_cells": format_html_join(
+             "", '<th scope="col" class="text-end">{}</th>', ((column["title"],) for column in columns[start:end]))}
         for start, end in zip(bounds, bounds[1:])
     ]
 
@@ -230,15 +267,23 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
     headers = []
     for name, header in columns:
         direction = "asc" if sort == name else "desc" if sort == f"-{name}" else ""
+        title, unit = names[name]
         headers.append({"key": name, "header": header, "direction": direction, "numeric": name != "place",
-                        "label": names[name][0], "unit": names[name][1],
+                        "label": title, "unit": unit,
+                        "title": format_html('{}{}', title, format_html(
+                            ' <span class="text-nowrap">({})</span>', unit) if unit else ""),
                         "url": url(sort=f"-{name}" if direction == "asc" else name)})
-    shown = [{"place": row["place"], "url": row["place_url"], "record": row,
-              "values": [row[name] for name, _header in columns[1:]]} for row in page]
+    shown = []
+    for row in page:
+        values = [row[name] for name, _header in columns[1:]]
+        shown.append({"place": row["place"], "url": row["place_url"], "record": row,
+                      "values": values, "cells": row_cells(values)})
     totals = _breakdown_totals(rows, indicators, scope_totals) if rows else []
     return {
         "label": label,
         "columns": headers,
+        "header_cells": header_cells(headers),
+        "total_cells": total_cells(totals),
         "rows": shown,
         "totals": totals,
         "counted_once": any(cell["counted_once"] for cell in totals),
@@ -260,7 +305,14 @@ def dashboard(request):
         return redirect(reverse("dashboard") + "?" + urlencode({"year": request.GET.get("year", ""), kind: slug}))
     scope, year = scope_for_request(request)
     indicators = load_indicators()
-    this_year, last_year, by_month = year_over_year(scope, year, indicators)
+    places = _breakdown_places(scope)
+    grouped = None
+    if places[0] == "child":  # the year, its months and the children's rows at once
+        figures = dashboard_totals(scope, year, indicators)
+        this_year, last_year, by_month, grouped = (
+            figures.this_year, figures.last_year, figures.by_month, figures.by_child)
+    else:
+        this_year, last_year, by_month = year_over_year(scope, year, indicators)
     last_values = {t.indicator.pk: t.value for t in last_year}
     reported = reported_year_totals(scope, year, indicators)
     reported_values = {t.indicator.pk: t.value for t in reported or []}
@@ -278,7 +330,8 @@ def dashboard(request):
             "reported": Figure(indicator, reported_values[indicator.pk])
             if indicator.pk in reported_values else None,
         })
-    rows, label = _breakdown(scope, year, indicators)
+        cards[-1]["html"] = card_html(cards[-1])
+    rows, label = _breakdown(scope, year, indicators, places, grouped)
     export_format = request.GET.get("_export")
     if export_format in EXPORT_FORMATS:
         return breakdown_download(
@@ -289,7 +342,7 @@ def dashboard(request):
         "scope": scope,
         "year": year,
         "years": _years_with_data(scope),
-        "options": visible_scopes(request.user),
+        "picker": scope_picker(visible_scopes(request.user), scope),
         "cards": cards,
         "indicators": indicators,
         "breakdown": _breakdown_page(request, rows, indicators, label, this_year),
