@@ -22,6 +22,7 @@ from teams.models import (
     Team,
     Village,
 )
+from teams.rows import columns, read_row
 
 
 def active_memberships(user, on=None):
@@ -307,12 +308,8 @@ def can_import(user):
     return user.is_authenticated and (is_coordinator(user) or led_teams(user).exists())
 
 
-def _columns(model, alias):
-    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
-
-
 WRITABLE_TEAMS_SQL = f"""
-    SELECT {_columns(Team, "t")}, {_columns(Village, "v")}, {_columns(Organisation, "o")}
+    SELECT {columns(Team, "t")}, {columns(Village, "v")}, {columns(Organisation, "o")}
     FROM {Team._meta.db_table} t
     JOIN {Membership._meta.db_table} m ON m.team_id = t.id
     JOIN {Village._meta.db_table} v ON v.id = t.village_id
@@ -332,20 +329,13 @@ def writable_teams_list(user):
     filter it further."""
     if not user.is_authenticated:
         return []
-    models = (Team, Village, Organisation)
     connection = connections[router.db_for_read(Team)]
     with connection.cursor() as cursor:
         cursor.execute(WRITABLE_TEAMS_SQL, {"user": user.pk, "on": timezone.localdate()})
         rows = cursor.fetchall()
     teams = []
     for row in rows:
-        start, made = 0, []
-        for model in models:
-            fields = model._meta.concrete_fields
-            made.append(model.from_db(connection.alias, [field.attname for field in fields],
-                                      row[start:start + len(fields)]))
-            start += len(fields)
-        team, village, organisation = made
+        team, village, organisation = read_row((Team, Village, Organisation), connection, row)
         team.village, team.organisation = village, organisation
         teams.append(team)
     return teams

@@ -14,6 +14,8 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from teams.rows import columns, read_row
+
 
 class SessionStore(db.SessionStore):
     def load(self):
@@ -31,20 +33,6 @@ class SessionStore(db.SessionStore):
         return self.decode(row[0])
 
 
-def read_row(model, connection, row):
-    """A model instance from a row of its concrete fields' columns, in their order, with
-    the database's converters applied as the ORM applies them (SQLite's datetimes made
-    aware, say)."""
-    values = []
-    for field, value in zip(model._meta.concrete_fields, row):
-        column = field.get_col(model._meta.db_table)
-        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
-            value = convert(value, column, connection)
-        values.append(value)
-    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields],
-                         values)
-
-
 class UserBackend(ModelBackend):
     """django.contrib.auth's ModelBackend, with the user of a session read by one plain
     statement. Listed before ModelBackend, which stays for the sessions it started."""
@@ -53,12 +41,11 @@ class UserBackend(ModelBackend):
         model = get_user_model()
         connection = connections[router.db_for_read(model)]
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {columns} FROM {quote(model._meta.db_table)} "
+            cursor.execute(f"SELECT {columns(model)} FROM {quote(model._meta.db_table)} "
                            f"WHERE {quote(model._meta.pk.column)} = %s", [user_id])
             row = cursor.fetchone()
         if row is None:
             return None
-        user = read_row(model, connection, row)
+        [user] = read_row((model,), connection, row)
         return user if self.user_can_authenticate(user) else None
