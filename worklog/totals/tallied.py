@@ -336,11 +336,15 @@ def _rolled_up_sql(sums_table, tree_table, node_column, start, columns):
     )
     totals = ", ".join(f"SUM(g.{name})" for name, _field, _ids in columns)
     child = f"SUBSTRING(n.path, 1, {int(start)} + STRPOS(SUBSTRING(n.path, {int(start) + 1}), '/'))"
+    # The roll-up's rows are added up per (year, month, node) first, on integer keys, and
+    # only those few groups are given their child's path: grouping the rows themselves by
+    # the path sorted every row on a text key (an area's 33,600 rows at 10 M, issue 14).
     return (
         f"SELECT g.year, g.month, g.child, GROUPING(g.month, g.child), {totals} FROM ("
-        f"SELECT t.year, t.month, {child} AS child, {aggregates} "
-        f"FROM {sums_table} t JOIN {tree_table} n ON n.id = t.{node_column} "
-        f"WHERE n.path LIKE %s AND t.year IN (%s, %s) GROUP BY 1, 2, 3"
+        f"SELECT t.year, t.month, {child} AS child, {', '.join(f't.{name}' for name, _field, _ids in columns)} "
+        f"FROM (SELECT t.year, t.month, t.{node_column} AS node, {aggregates} FROM {sums_table} t "
+        f"WHERE t.{node_column} IN (SELECT id FROM {tree_table} WHERE path LIKE %s) AND t.year IN (%s, %s) "
+        f"GROUP BY 1, 2, 3) t JOIN {tree_table} n ON n.id = t.node"
         f") g GROUP BY GROUPING SETS ((g.year), (g.year, g.month), (g.year, g.child))"
     )
 
