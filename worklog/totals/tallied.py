@@ -336,8 +336,8 @@ def _rolled_up_sql(sums_table, tree_table, node_column, start, columns):
     the rows are added up in one pass of hashing into the two grouping sets. Grouping
     them first by (year, month, child) sorted every row (an area's 33,600 at 10 M entries)
     on a text key, spilling to disk past 4 MB of work_mem, and a third grouping set per
-    year cost another round of the 16 filtered sums per row: 56.5 → 21.7 ms of the
-    server's CPU for the bench region (issue 14)."""
+    year cost another round of the 16 filtered sums per row: 59.0 → 24.7 ms of the
+    server's CPU for the bench region at 10 M (issue 14)."""
     aggregates = ", ".join(
         f"SUM(t.{field}) FILTER (WHERE t.activity_id IN ({', '.join(str(int(pk)) for pk in ids)})) AS {name}"
         if ids else f"NULL::numeric AS {name}"

@@ -112,7 +112,8 @@ def _rollup_years(scope, connection):
     has rows. Built through the ORM, the probes cost more CPU than the area dashboard's
     breakdown (cProfile, issue 14). Each probe is a LIMIT 1 under LATERAL, which the
     planner cannot flatten: as a plain EXISTS it became one hash semi-join reading every
-    roll-up row of the subtree (10 ms at 100 k entries; 0.4 ms as probes)."""
+    roll-up row of the table (84,509 at 10 M entries: 12.3 → 0.7 ms of the server's CPU).
+    A year without rows probes every node of the subtree."""
     rollup = scope.rollup
     table, tree = rollup.sums._meta.db_table, rollup.tree._meta.db_table
     with connection.cursor() as cursor:
