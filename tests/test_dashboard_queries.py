@@ -83,3 +83,25 @@ def test_report_and_api_keep_their_budgets(client, world, region, django_assert_
     with django_assert_max_num_queries(API):
         document = client.get(reverse("api_totals"), {"year": 2017, "org": world.org.slug}).json()
     assert {row["code"]: row["value"] for row in document["indicators"]} == {"households": 4, "funds": "21.00"}
+
+
+def test_the_year_picker_offers_the_years_of_the_subtree_and_no_other(world, region):
+    """The years offered for an area or organisation (on PostgreSQL one statement of index
+    probes, year by year, written out) are the years of its subtree's roll-up rows, as the
+    ORM reads them: not the year between, nor a year with entries only outside it."""
+    from worklog.totals import Scope
+    from worklog.views.dashboards import _years_with_data
+
+    outside = Area.objects.create(name="外区", slug="outside", kind="region")
+    village = Village.objects.create(name="外村", slug="outside-village", area=outside)
+    team = TeamFactory(organisation=world.other_org, village=village, starts_on=date(2015, 1, 1))
+    EntryFactory(team=team, activity=Activity.objects.get(code="project"), funds=Decimal("1.00"),
+                 date=date(2016, 6, 6))
+    this_year = date.today().year
+    scopes = [Scope("area", area) for area in Area.objects.all()]
+    scopes += [Scope("org", org) for org in (world.org, world.other_org)]
+    for scope in scopes:
+        expected = set(scope.sum_rows().values_list("year", flat=True)) | {this_year}
+        assert _years_with_data(scope) == sorted(expected, reverse=True), scope.slug
+    assert _years_with_data(Scope("area", region)) == [this_year, 2017, 2015]
+    assert _years_with_data(Scope("area", outside)) == [this_year, 2016]

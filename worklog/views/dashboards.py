@@ -108,16 +108,19 @@ def _years_with_data(scope):
 def _rollup_years(scope, connection):
     """The years with roll-up rows under an organisation or area, on PostgreSQL in one
     statement: the table's first and last years (the ends of its key index), then an
-    index probe per year between them, (node, year) for each node of the subtree. Built
-    through the ORM, the probes cost more CPU than the area dashboard's breakdown
-    (cProfile, issue 14)."""
+    index probe per year between them, (node, year) for each node of the subtree until one
+    has rows. Built through the ORM, the probes cost more CPU than the area dashboard's
+    breakdown (cProfile, issue 14). Each probe is a LIMIT 1 under LATERAL, which the
+    planner cannot flatten: as a plain EXISTS it became one hash semi-join reading every
+    roll-up row of the table (84,509 at 10 M entries: 12.3 → 0.7 ms of the server's CPU).
+    A year without rows probes every node of the subtree."""
     rollup = scope.rollup
     table, tree = rollup.sums._meta.db_table, rollup.tree._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT y FROM generate_series((SELECT MIN(year) FROM {table})::int, (SELECT MAX(year) FROM {table})::int) y "
-            f"WHERE EXISTS (SELECT 1 FROM {table} t JOIN {tree} n ON n.id = t.{rollup.node_column} "
-            f"WHERE n.path LIKE %s AND t.year = y)",
+            f"WHERE EXISTS (SELECT 1 FROM {tree} n CROSS JOIN LATERAL (SELECT 1 FROM {table} t "
+            f"WHERE t.{rollup.node_column} = n.id AND t.year = y LIMIT 1) found WHERE n.path LIKE %s LIMIT 1)",
             [connection.ops.prep_for_like_query(scope.obj.path) + "%"])
         return {year for (year,) in cursor.fetchall()}
 
