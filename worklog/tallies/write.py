@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
+from teams import statements as prepared
 from worklog.tallies.keys import (
     HOUSEHOLD_TALLY,
     ROLLUPS,
@@ -44,6 +45,16 @@ def adding_sql(table, rows_sql):
 
 def _placeholders(count):
     return "(" + ", ".join(["%s"] * count) + ")"
+
+
+def _typed_placeholders(table):
+    """A row of placeholders for the table's columns, typed as the columns on PostgreSQL:
+    a VALUES list without a table to go in says its types by its first row, which a
+    prepared statement (teams.statements) must know when it is planned."""
+    if connection.vendor != "postgresql":
+        return _placeholders(len(table.columns))
+    fields = table.model._meta
+    return "(" + ", ".join(f"%s::{fields.get_field(column).db_type(connection)}" for column in table.columns) + ")"
 
 
 def _unnest_sql(table):
@@ -91,11 +102,12 @@ def execute(cursor, statements):
 
     def flush():
         if len(group) == 1:
-            cursor.execute(group[0].sql, group[0].params)
+            prepared.execute(cursor, group[0].sql, group[0].params)
         elif group:
             ctes = ", ".join(f"s{index} AS ({statement.sql} RETURNING 1)" for index, statement in enumerate(group))
             reads = ", ".join(f"(SELECT COUNT(*) FROM s{index})" for index in range(len(group)))
-            cursor.execute(f"WITH {ctes} SELECT {reads}", [value for statement in group for value in statement.params])
+            prepared.execute(cursor, f"WITH {ctes} SELECT {reads}",
+                             [value for statement in group for value in statement.params])
         group.clear()
 
     for statement in statements:
@@ -123,7 +135,7 @@ def _rolled_up_sql(rollup, count):
     (the "parsing ambiguity" of its upsert documentation)."""
     key = rollup.key_sql("v", "via")
     sums = ", ".join(f"SUM(v.{name})" for name in TallySums._fields)
-    values = ", ".join([_placeholders(len(TALLY.columns))] * count)
+    values = ", ".join([_typed_placeholders(TALLY)] + [_placeholders(len(TALLY.columns))] * (count - 1))
     return adding_sql(
         rollup.sums_table,
         f"WITH v ({', '.join(TALLY.columns)}) AS (VALUES {values}) "
