@@ -42,6 +42,24 @@ def _numbered(sql):
     return PLACEHOLDER.sub(number, sql)
 
 
+_NAMED = {}  # sql: (its name, the text it is prepared with), for the few texts run on every post
+
+
+def _named(sql):
+    """The prepared statement's name (a digest of its text) and its text with PostgreSQL's
+    placeholders, `%` escaped for the EXECUTE's own interpolation."""
+    try:
+        return _NAMED[sql]
+    except KeyError:
+        pass
+    numbered = _numbered(sql)
+    named = ("w_" + hashlib.sha1(numbered.encode()).hexdigest()[:24], numbered.replace("%", "%%"))
+    if len(_NAMED) >= 10 * MOST_PREPARED:  # texts of every batch size, in a long-running process
+        _NAMED.clear()
+    _NAMED[sql] = named
+    return named
+
+
 def _prepared_on(connection):
     """The names prepared on the connection's current database session."""
     session = connection.connection
@@ -60,10 +78,9 @@ def execute(cursor, sql, params=()):
             or not connection.settings_dict.get("PREPARED_STATEMENTS", True)):
         cursor.execute(sql, params)
         return
-    numbered = _numbered(sql)
-    name = "w_" + hashlib.sha1(numbered.encode()).hexdigest()[:24]
+    name, text = _named(sql)
     arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
-    run = f"EXECUTE {name}{arguments} /* {numbered.replace('%', '%%')} */"
+    run = f"EXECUTE {name}{arguments} /* {text} */"
     prepared = _prepared_on(connection)
     if name in prepared:
         cursor.execute(run, params)
@@ -74,4 +91,4 @@ def execute(cursor, sql, params=()):
     # Prepared statements outlive the transaction, even one that fails: counted as
     # prepared before the EXECUTE, which may fail for reasons of its own.
     prepared.add(name)
-    cursor.execute(f"PREPARE {name} AS {numbered.replace('%', '%%')}; {run}", params)
+    cursor.execute(f"PREPARE {name} AS {text}; {run}", params)

@@ -11,6 +11,7 @@ organisation of the team and `AreaTally` per area of the village, and `OrgReach`
 (worklog.tallies.reach).
 """
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.db import connection
@@ -133,6 +134,11 @@ def _rolled_up_sql(rollup, count):
     key order (so concurrent writers take the row locks in one order). The GROUP BY
     between the join and ON CONFLICT also keeps SQLite from reading that ON as the join's
     (the "parsing ambiguity" of its upsert documentation)."""
+    return _rolled_up_sql_of(rollup, count, connection.vendor)
+
+
+@lru_cache(maxsize=64)  # the same few texts on every post: building them was a tenth of its CPU
+def _rolled_up_sql_of(rollup, count, vendor):
     key = rollup.key_sql("v", "via")
     sums = ", ".join(f"SUM(v.{name})" for name in TallySums._fields)
     values = ", ".join([_typed_placeholders(TALLY)] + [_placeholders(len(TALLY.columns))] * (count - 1))
