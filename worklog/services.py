@@ -256,22 +256,24 @@ def _link_and_audit(created):
     quote = connection.ops.quote_name
     history = ENTRY_HISTORY.model
     now = timezone.now()
-    records = [
-        history(
-            history_date=getattr(entry, "_history_date", now),
-            history_user=getattr(entry, "_history_user", history.get_default_history_user(entry)),
-            history_change_reason=get_change_reason_from_object(entry) or None,
-            history_type="+",
-            **{field.attname: getattr(entry, field.attname) for field in history.tracked_fields},
-        )
-        for entry in entries
-    ]
+    # The values of the audit rows that post_save would write (same user, date and reason),
+    # without building the historical instances.
+    records = []
+    for entry in entries:
+        user = (entry._history_user if hasattr(entry, "_history_user")
+                else history.get_default_history_user(entry))
+        record = {field.attname: getattr(entry, field.attname) for field in history.tracked_fields}
+        record.update(history_date=getattr(entry, "_history_date", now),
+                      history_user_id=None if user is None else user.pk,
+                      history_change_reason=get_change_reason_from_object(entry) or None,
+                      history_type="+")
+        records.append(record)
     record_sql = "(" + ", ".join(["%s"] * len(HISTORY_FIELDS)) + ")"
     link_columns = [quote(Link._meta.get_field(name).column) for name in ("entry", "household")]
     insert_records = (f"INSERT INTO {quote(history._meta.db_table)} "
                       f"({', '.join(quote(field.column) for field in HISTORY_FIELDS)}) "
                       f"VALUES {', '.join([record_sql] * len(records))}")
-    params = [field.get_db_prep_save(getattr(record, field.attname), connection)
+    params = [field.get_db_prep_save(record[field.attname], connection)
               for record in records for field in HISTORY_FIELDS]
     with connection.cursor() as cursor:
         if not links:
