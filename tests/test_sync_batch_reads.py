@@ -147,3 +147,28 @@ def test_the_answer_is_json_without_a_page_policy_and_pages_keep_theirs(member, 
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "Content-Security-Policy" not in response
     assert "script-src 'self'" in member.get(reverse("notebook"))["Content-Security-Policy"]
+
+
+def test_posts_one_after_another_each_choose_from_their_own_choices(world, member, homes):
+    """A thread's sync posts share the form's fields (copied once per thread): each post
+    chooses from its own member's teams and households, never from the post before."""
+    other = Client()
+    other.force_login(world.member_b)
+    other.cookies["django_language"] = "en"
+    theirs = HouseholdFactory(village=world.village_b)
+
+    answers = [
+        statuses(sync(member, [outbox_entry(homes)])),
+        results(sync(other, [outbox_entry(homes)])),  # a household of team_a's village
+        statuses(sync(other, [outbox_entry(homes, households=[theirs.pk])])),
+        results(sync(member, [outbox_entry(homes, households=[theirs.pk])])),
+        statuses(sync(member, [outbox_entry(homes, team=world.team_b.pk)])),
+    ]
+
+    assert answers[0] == ["created"] and answers[2] == ["created"]
+    assert answers[1][0]["errors"] == {
+        "households": [f"Select a valid choice. {homes[0].pk} is not one of the available choices."]}
+    assert answers[3][0]["errors"] == {
+        "households": [f"Select a valid choice. {theirs.pk} is not one of the available choices."]}
+    assert answers[4] == ["refused"]  # member_a is no member of team_b
+    assert sorted(Entry.objects.values_list("team_id", flat=True)) == sorted([world.team_a.pk, world.team_b.pk])
