@@ -22,6 +22,7 @@ from teams.models import (
     Team,
     Village,
 )
+from teams import statements
 from teams.rows import columns, read_row
 
 
@@ -314,8 +315,8 @@ WRITABLE_TEAMS_SQL = f"""
     JOIN {Membership._meta.db_table} m ON m.team_id = t.id
     JOIN {Village._meta.db_table} v ON v.id = t.village_id
     JOIN {Organisation._meta.db_table} o ON o.id = t.organisation_id
-    WHERE m.user_id = %(user)s AND m.joined_on <= %(on)s AND (m.left_on IS NULL OR m.left_on >= %(on)s)
-      AND t.starts_on <= %(on)s AND (t.ends_on IS NULL OR t.ends_on >= %(on)s)
+    WHERE m.user_id = %s AND m.joined_on <= %s AND (m.left_on IS NULL OR m.left_on >= %s)
+      AND t.starts_on <= %s AND (t.ends_on IS NULL OR t.ends_on >= %s)
     ORDER BY t.name, t.id
 """
 
@@ -331,7 +332,8 @@ def writable_teams_list(user):
         return []
     connection = connections[router.db_for_read(Team)]
     with connection.cursor() as cursor:
-        cursor.execute(WRITABLE_TEAMS_SQL, {"user": user.pk, "on": timezone.localdate()})
+        today = timezone.localdate()
+        statements.execute(cursor, WRITABLE_TEAMS_SQL, [user.pk, *[today] * 4])
         rows = cursor.fetchall()
     teams = []
     for row in rows:

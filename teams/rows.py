@@ -9,19 +9,34 @@ def columns(model, alias=None):
     return ", ".join(f'{prefix}"{field.column}"' for field in model._meta.concrete_fields)
 
 
+def _converters(model, connection):
+    """[(attname, [converters])] of the model's concrete fields on this connection, as the
+    ORM applies them; found once per connection and model (asking for them was most of
+    reading a row)."""
+    found = getattr(connection, "_row_converters", None)
+    if found is None:
+        found = connection._row_converters = {}
+    if model not in found:
+        found[model] = [
+            (field.attname, connection.ops.get_db_converters(column) + field.get_db_converters(connection), column)
+            for field in model._meta.concrete_fields
+            for column in [field.get_col(model._meta.db_table)]
+        ]
+    return found[model]
+
+
 def read_row(models, connection, row):
     """One instance of each of `models` from a row holding their concrete columns one
     model after the other (as `columns` lists them), with the database's converters
     applied as the ORM applies them (SQLite's datetimes made aware, say)."""
     made, start = [], 0
     for model in models:
-        fields = model._meta.concrete_fields
+        fields = _converters(model, connection)
         values = []
-        for field, value in zip(fields, row[start:start + len(fields)]):
-            column = field.get_col(model._meta.db_table)
-            for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+        for (_attname, converters, column), value in zip(fields, row[start:start + len(fields)]):
+            for convert in converters:
                 value = convert(value, column, connection)
             values.append(value)
-        made.append(model.from_db(connection.alias, [field.attname for field in fields], values))
+        made.append(model.from_db(connection.alias, [attname for attname, _converters, _column in fields], values))
         start += len(fields)
     return made

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from tests.factories import HouseholdFactory, IndicatorFactory, MembershipFactory, TeamFactory
+from tests.factories import ActivityFactory, HouseholdFactory, IndicatorFactory, MembershipFactory, TeamFactory
 from tests.test_sync import JUNE, outbox_entry, results, statuses, sync
 from worklog.forms import EntryForm
 from worklog.models import Entry
@@ -115,3 +116,59 @@ def test_refusals_word_what_the_form_words(world, member, homes, visit):
     with_activity = {"activity": str(visit.pk)}
     assert notebook_form_errors(world, homes, households=[str(stranger.pk)], **with_activity) == answer[1]["errors"]
     assert notebook_form_errors(world, homes, households=["abc"], **with_activity) == answer[2]["errors"]
+
+
+def test_only_the_activities_a_batch_names_are_read_and_an_inactive_one_is_refused(member, homes):
+    """The batch reads the activities it names, by code, among the active ones: another
+    active activity is not needed, and one no longer in use is refused as the form refuses
+    it."""
+    ActivityFactory(code="retired_visit", uses_households=True, is_active=False)
+    ActivityFactory(code="training", uses_participants=True)
+
+    answer = results(sync(member, [
+        outbox_entry(homes, activity="retired_visit"),
+        outbox_entry(homes),
+        outbox_entry(homes, activity="training", households=[]),
+    ]))
+
+    assert [a["status"] for a in answer] == ["refused", "created", "created"]
+    assert answer[0]["errors"] == {
+        "activity": ["Select a valid choice. That choice is not one of the available choices."]}
+    assert sorted(Entry.objects.values_list("activity__code", flat=True)) == ["policy_visit", "training"]
+
+
+def test_the_answer_is_json_without_a_page_policy_and_pages_keep_theirs(member, homes):
+    """A content security policy tells a browser what a page may load and run; the sync's
+    JSON (sent with nosniff) is never shown as a page, so it goes without (building it
+    was a share of every post), and the notebook keeps its policy."""
+    response = sync(member, [outbox_entry(homes)])
+
+    assert response["Content-Type"] == "application/json"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in response
+    assert "script-src 'self'" in member.get(reverse("notebook"))["Content-Security-Policy"]
+
+
+def test_posts_one_after_another_each_choose_from_their_own_choices(world, member, homes):
+    """A thread's sync posts share the form's fields (copied once per thread): each post
+    chooses from its own member's teams and households, never from the post before."""
+    other = Client()
+    other.force_login(world.member_b)
+    other.cookies["django_language"] = "en"
+    theirs = HouseholdFactory(village=world.village_b)
+
+    answers = [
+        statuses(sync(member, [outbox_entry(homes)])),
+        results(sync(other, [outbox_entry(homes)])),  # a household of team_a's village
+        statuses(sync(other, [outbox_entry(homes, households=[theirs.pk])])),
+        results(sync(member, [outbox_entry(homes, households=[theirs.pk])])),
+        statuses(sync(member, [outbox_entry(homes, team=world.team_b.pk)])),
+    ]
+
+    assert answers[0] == ["created"] and answers[2] == ["created"]
+    assert answers[1][0]["errors"] == {
+        "households": [f"Select a valid choice. {homes[0].pk} is not one of the available choices."]}
+    assert answers[3][0]["errors"] == {
+        "households": [f"Select a valid choice. {theirs.pk} is not one of the available choices."]}
+    assert answers[4] == ["refused"]  # member_a is no member of team_b
+    assert sorted(Entry.objects.values_list("team_id", flat=True)) == sorted([world.team_a.pk, world.team_b.pk])

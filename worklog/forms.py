@@ -7,10 +7,13 @@ from typing import NamedTuple
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 
+from teams import statements
 from teams.models import Household, Team
 from teams.fields import is_possible_id, MappedChoiceField, MappedMultipleChoiceField
+from teams.rows import columns, read_row
 from worklog.models import Activity
 from worklog.rules import AMOUNTS, COUNTS, MAX_COUNT, MAX_FUNDS, validate_entry
 
@@ -27,27 +30,44 @@ class HouseholdChoiceField(MappedMultipleChoiceField):
         return f"{label} · {household.village.label}" if self.show_village else label
 
 
+def _listed(values):
+    return f"({', '.join(['%s'] * len(values))})"
+
+
+def _read(model, where, params):
+    """The `model` instances of a plain statement's rows (prepared: teams.statements)."""
+    connection = connections[router.db_for_read(model)]
+    with connection.cursor() as cursor:
+        statements.execute(cursor, f"SELECT {columns(model)} FROM {model._meta.db_table} WHERE {where}", params)
+        return [instance for [instance] in (read_row((model,), connection, row) for row in cursor.fetchall())]
+
+
 class FormChoices(NamedTuple):
     """What an entry form's fields choose from, read once for a batch of forms:
-    {code: Activity} (the active ones), {str(pk): Household} (those of the teams'
-    villages the batch names), {str(pk): Team} (the teams the user may write for)."""
+    {code: Activity} (the active ones the batch names), {str(pk): Household} (those of the
+    teams' villages the batch names), {str(pk): Team} (the teams the user may write for)."""
 
     activities: dict
     households: dict
     teams: dict
 
     @classmethod
-    def read(cls, *, teams, household_ids):
-        """The choices of forms for `teams` whose households are among `household_ids`
-        (given as text; those no id can be are left out): two queries."""
+    def read(cls, *, teams, activity_codes, household_ids):
+        """The choices of forms for `teams` whose activities are among `activity_codes`
+        and households among `household_ids` (given as text; those no id can be are left
+        out): two plain statements at most. Same rule as the form's own querysets (the
+        active activities; the households of the teams' villages): a code or id left out
+        is the field's "not one of the choices"."""
         teams = list(teams)
-        ids = {int(text) for text in household_ids if is_possible_id(text)}
-        households = Household.objects.filter(
-            village_id__in={team.village_id for team in teams}, pk__in=ids,
-        ) if ids and teams else []
+        codes = sorted({code for code in activity_codes if isinstance(code, str)})
+        ids = sorted({int(text) for text in household_ids if is_possible_id(text)})
+        villages = sorted({team.village_id for team in teams})
         return cls(
-            activities={activity.code: activity for activity in Activity.objects.filter(is_active=True)},
-            households={str(household.pk): household for household in households},
+            activities={activity.code: activity for activity in (
+                _read(Activity, f"is_active AND code IN {_listed(codes)}", codes) if codes else [])},
+            households={str(household.pk): household for household in (
+                _read(Household, f"village_id IN {_listed(villages)} AND id IN {_listed(ids)}", [*villages, *ids])
+                if ids and villages else [])},
             teams={str(team.pk): team for team in teams},
         )
 

@@ -20,6 +20,7 @@ from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 
 from teams.models import Team
+from teams import statements
 from worklog.models import (
     Amendment,
     HouseholdTally,
@@ -127,7 +128,7 @@ def open_check(team_months, new_uuids, *, held=False):
                 f"WHERE uuid IN ({', '.join(['%s'] * len(new_uuids))})")
     locked, held_uuids = set(), set()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*team_ids, *years, *new_uuids])
+        statements.execute(cursor, sql, [*team_ids, *years, *new_uuids])
         for team_id, year, month, held_uuid in cursor.fetchall():
             if held_uuid is None:
                 locked.add((team_id, year, month))

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import get_change_reason_from_object
 
+from teams import statements
 from worklog.locking import MonthLocked, UuidHeldByAmendment, ensure_open, open_check
 from worklog.models import Entry, household_links_changing
 from worklog.rules import AMOUNTS, validate_entry
@@ -210,7 +211,8 @@ def _insert(entries):
     with connection.cursor() as cursor:
         for start in range(0, len(entries), per_statement):
             page = entries[start:start + per_statement]
-            cursor.execute(
+            statements.execute(
+                cursor,
                 f"INSERT INTO {quote(Entry._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
                 f"VALUES {', '.join([row_sql] * len(page))} "
                 f"ON CONFLICT ({quote(UUID_FIELD.column)}) DO NOTHING RETURNING {quote('id')}, {quote(UUID_FIELD.column)}",
@@ -243,41 +245,48 @@ def _answer_known(known, outcomes):
 
 def _link_and_audit(created):
     """The new entries' household links and their audit rows (_audit_creation). On
-    PostgreSQL, when there are links, all in one statement: the audit rows and the links
-    inserted in data-modifying CTEs, and the links' audit rows from what those return."""
+    PostgreSQL, all in one statement: the audit rows, and the links inserted in
+    data-modifying CTEs with the links' audit rows from what those return."""
     links = [(new.entry.pk, household_id) for new in created for household_id in new.household_ids]
     entries = [new.entry for new in created]
-    if connection.vendor != "postgresql" or not links or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+    if connection.vendor != "postgresql" or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         _audit_creation(entries, Link.objects.bulk_create(
             [Link(entry_id=entry_id, household_id=household_id) for entry_id, household_id in links]))
         return
     quote = connection.ops.quote_name
     history = ENTRY_HISTORY.model
     now = timezone.now()
-    records = [
-        history(
-            history_date=getattr(entry, "_history_date", now),
-            history_user=getattr(entry, "_history_user", history.get_default_history_user(entry)),
-            history_change_reason=get_change_reason_from_object(entry) or None,
-            history_type="+",
-            **{field.attname: getattr(entry, field.attname) for field in history.tracked_fields},
-        )
-        for entry in entries
-    ]
+    # The values of the audit rows that post_save would write (same user, date and reason),
+    # without building the historical instances.
+    records = []
+    for entry in entries:
+        user = (entry._history_user if hasattr(entry, "_history_user")
+                else history.get_default_history_user(entry))
+        record = {field.attname: getattr(entry, field.attname) for field in history.tracked_fields}
+        record.update(history_date=getattr(entry, "_history_date", now),
+                      history_user_id=None if user is None else user.pk,
+                      history_change_reason=get_change_reason_from_object(entry) or None,
+                      history_type="+")
+        records.append(record)
     record_sql = "(" + ", ".join(["%s"] * len(HISTORY_FIELDS)) + ")"
     link_columns = [quote(Link._meta.get_field(name).column) for name in ("entry", "household")]
+    insert_records = (f"INSERT INTO {quote(history._meta.db_table)} "
+                      f"({', '.join(quote(field.column) for field in HISTORY_FIELDS)}) "
+                      f"VALUES {', '.join([record_sql] * len(records))}")
+    params = [field.get_db_prep_save(record[field.attname], connection)
+              for record in records for field in HISTORY_FIELDS]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH h AS (INSERT INTO {quote(history._meta.db_table)} "
-            f"({', '.join(quote(field.column) for field in HISTORY_FIELDS)}) "
-            f"VALUES {', '.join([record_sql] * len(records))} RETURNING history_id, id), "
+        if not links:
+            statements.execute(cursor, insert_records, params)
+            return
+        statements.execute(
+            cursor,
+            f"WITH h AS ({insert_records} RETURNING history_id, id), "
             f"l AS (INSERT INTO {quote(Link._meta.db_table)} ({', '.join(link_columns)}) "
             f"SELECT * FROM unnest(%s::bigint[], %s::bigint[]) RETURNING id, {', '.join(link_columns)}) "
             f"INSERT INTO {quote(HistoricalLink._meta.db_table)} (id, entry_id, household_id, history_id) "
             f"SELECT l.id, l.entry_id, l.household_id, h.history_id FROM l JOIN h ON h.id = l.entry_id",
-            [field.get_db_prep_save(getattr(record, field.attname), connection)
-             for record in records for field in HISTORY_FIELDS]
-            + [[entry_id for entry_id, _household in links], [household for _entry, household in links]],
+            params + [[entry_id for entry_id, _household in links], [household for _entry, household in links]],
         )
 
 

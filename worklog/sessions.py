@@ -14,6 +14,7 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from teams import statements
 from teams.rows import columns, read_row
 
 
@@ -22,8 +23,8 @@ class SessionStore(db.SessionStore):
         connection = connections[router.db_for_read(self.model)]
         table = connection.ops.quote_name(self.model._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s",
+            statements.execute(
+                cursor, f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s",
                 [self.session_key, timezone.now()],
             )
             row = cursor.fetchone()
@@ -42,8 +43,8 @@ class UserBackend(ModelBackend):
         connection = connections[router.db_for_read(model)]
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {columns(model)} FROM {quote(model._meta.db_table)} "
-                           f"WHERE {quote(model._meta.pk.column)} = %s", [user_id])
+            statements.execute(cursor, f"SELECT {columns(model)} FROM {quote(model._meta.db_table)} "
+                                       f"WHERE {quote(model._meta.pk.column)} = %s", [user_id])
             row = cursor.fetchone()
         if row is None:
             return None

@@ -82,7 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's policy, on every answer but JSON (worklog/middleware.py)
+    "worklog.middleware.PagePolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -166,6 +167,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Health checks let a persistent connection that pgbouncer or a restart closed be replaced.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
+# The statements every post runs are prepared once per connection (teams/statements.py);
+# a prepared statement lives in one server session, which pgbouncer in transaction mode
+# does not keep for a client.
+DATABASES["default"]["PREPARED_STATEMENTS"] = env_bool(
+    "DB_PREPARED_STATEMENTS", not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"])
 if env_str("TEST_DATABASE_NAME"):  # lets parallel test runs on one server keep apart
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 # Coordinators' reads on a PostgreSQL streaming standby (worklog/routers.py). Without it,
@@ -177,7 +183,8 @@ if env_str("DATABASE_REPLICA_URL"):
         # the primary's connection settings, not its TEST (see tests/conftest.py); the
         # replica URL's own options (?connect_timeout=3, ?sslmode=…) win
         **{option: DATABASES["default"][option] for option in (
-            "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS")},
+            "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS",
+            "PREPARED_STATEMENTS")},
         "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})},
     }
     DATABASE_ROUTERS = ["worklog.routers.ReplicaRouter"]  # worklog.routers.ROUTER

@@ -8,9 +8,10 @@ the structure it reads (worklog.tallies.structure).
 
 from collections import Counter
 
-from teams.models import Household
 from django.db import connection
 
+from teams import statements
+from teams.models import Household
 from worklog.models import Indicator, Measure
 from worklog.tallies.keys import HOUSEHOLD_TALLY, ROLLUPS, Reached, RollupKey
 from worklog.tallies.structure import read_chains_of
@@ -33,8 +34,8 @@ def _lock_households(household_ids):
     transactions' foreign-key checks on the households through."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {Household._meta.db_table} WHERE id {_in(household_ids)} "
-                           f"ORDER BY id FOR NO KEY UPDATE", household_ids)
+            statements.execute(cursor, f"SELECT id FROM {Household._meta.db_table} WHERE id {_in(household_ids)} "
+                                       f"ORDER BY id FOR NO KEY UPDATE", household_ids)
 
 
 def _stored_visits(household_ids, years, activity_ids):
@@ -42,8 +43,8 @@ def _stored_visits(household_ids, years, activity_ids):
     activities that count a visit (raw SQL: this runs on every visit posted)."""
     years, activity_ids = sorted(years), sorted(activity_ids)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(HOUSEHOLD_TALLY.columns)} FROM {HOUSEHOLD_TALLY.db_table} "
+        statements.execute(
+            cursor, f"SELECT {', '.join(HOUSEHOLD_TALLY.columns)} FROM {HOUSEHOLD_TALLY.db_table} "
             f"WHERE household_id {_in(household_ids)} AND year {_in(years)} "
             f"AND activity_id {_in(activity_ids)} AND visits > 0",
             [*household_ids, *years, *activity_ids],

@@ -30,6 +30,7 @@ from collections import defaultdict
 
 from django.db import connection
 
+from teams import statements
 from worklog.models import Activity
 from worklog.tallies.keys import ROLLUPS
 
@@ -79,7 +80,7 @@ def read_chains_of(via_ids, extra=None):
     with_ = f"WITH RECURSIVE {', '.join(ctes)} " if ctes else ""
     extra_values = []
     with connection.cursor() as cursor:
-        cursor.execute(with_ + " UNION ALL ".join(parts), params)
+        statements.execute(cursor, with_ + " UNION ALL ".join(parts), params)
         for part, via_id, node_id in cursor.fetchall():
             if part:
                 chains[wanted[part - 1][0]][via_id].add(node_id)
@@ -111,8 +112,8 @@ def hold_for_writing(keys):
     holds = ", ".join(f"held{index} AS ({_hold_sql(model, 'SHARE', 'id IN ' + _listed(len(ids)))})"
                       for index, (model, ids) in enumerate(held))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH {holds} " + " UNION ALL ".join(f"SELECT id FROM held{index}" for index in range(len(held))),
+        statements.execute(
+            cursor, f"WITH {holds} " + " UNION ALL ".join(f"SELECT id FROM held{index}" for index in range(len(held))),
             [id_ for _model, ids in held for id_ in sorted(ids)],
         )
 
