@@ -211,44 +211,6 @@ def scope_refusal(user):
     return _("You may not see this scope. You see: %(scopes)s.") % {"scopes": _(", ").join(names)}
 
 
-PICKER_PLACES = 50
-
-
-def visible_scopes(user):
-    """What the dashboard's scope picker offers: [(kind, object), ...], widest first."""
-    if not user.is_authenticated:
-        return []
-    if user.is_superuser:
-        organisations, areas = Organisation.objects.all(), Area.objects.all()
-    else:
-        scopes = coordinator_scopes(user)
-        org_paths = [s.organisation.path for s in scopes if s.organisation_id]
-        area_paths = [s.area.path for s in scopes if s.area_id]
-        organisations = _under(Organisation.objects.all(), org_paths)
-        areas = _under(Area.objects.all(), area_paths)
-    # The picker shows a slug and a name: only those are read (a coordinator's 51 teams and
-    # 51 villages are read to learn that there are too many to list).
-    shown = ("slug", "name", "name_en")
-    organisations, areas = organisations.only(*shown, "path"), areas.only(*shown, "path")
-    teams = visible_teams(user).order_by("name")
-    villages = Village.objects.filter(
-        Q(pk__in=teams.values("village")) | Q(area__in=areas.values("pk"))
-    ).order_by("name").only(*shown)
-    teams = teams.only(*shown)
-    if user.is_superuser or coordinator_scopes(user):
-        # A region's thousand teams make no picker: they are reached through the
-        # breakdown's links; a coordinator of a few teams still picks them here.
-        teams, villages = teams[: PICKER_PLACES + 1], villages[: PICKER_PLACES + 1]
-        teams = teams if len(teams) <= PICKER_PLACES else []
-        villages = villages if len(villages) <= PICKER_PLACES else []
-    return (
-        [("org", org) for org in organisations.order_by("path")]
-        + [("area", area) for area in areas.order_by("path")]
-        + [("team", team) for team in teams]
-        + [("village", village) for village in villages]
-    )
-
-
 def _under(nodes, paths):
     condition = Q(pk__in=[])
     for path in paths:
@@ -286,6 +248,14 @@ def coordinated_organisations(user):
         return Organisation.objects.order_by("path")
     paths = [s.organisation.path for s in coordinator_scopes(user) if s.organisation_id]
     return _under(Organisation.objects.all(), paths).order_by("path")
+
+
+def coordinated_areas(user):
+    """Areas whose figures a coordinator sees whole: their area subtrees."""
+    if user.is_superuser:
+        return Area.objects.order_by("path")
+    paths = [s.area.path for s in coordinator_scopes(user) if s.area_id]
+    return _under(Area.objects.all(), paths).order_by("path")
 
 
 def sees_history_of_team(user, team):

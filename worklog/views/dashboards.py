@@ -17,7 +17,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from teams.access import can_see_scope, scope_refusal, visible_scopes
+from teams.access import can_see_scope, scope_refusal
+from teams.picker import visible_scopes
 from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
 from worklog.exports import breakdown_download
