@@ -51,8 +51,10 @@ def scope_query(scope, year, **extra):
     return urlencode(params)
 
 
-def drill_down_url(scope, year, indicator):
-    return reverse("notebook") + "?" + scope_query(scope, year, indicator=indicator.code)
+def drill_down_url(scope, year, indicator, notebook=None):
+    """The notebook's entries behind a figure (`notebook`: its address, where the caller
+    has it already: a page of 17 cards reversed it 17 times)."""
+    return (notebook or reverse("notebook")) + "?" + scope_query(scope, year, indicator=indicator.code)
 
 
 def scope_for_request(request):
@@ -199,12 +201,13 @@ def _breakdown(scope, year, indicators, places=None, grouped=None):
         grouped = grouped_totals(scope, year, indicators, by=by)
     places = load_places(grouped)
     rows = []
+    dashboard_url = reverse("dashboard")
     for key, totals in grouped.items():
         if key not in places:
             continue
         kind, place = places[key]
         row = {"place": place.label, "place_name": place.label,
-               "place_url": reverse("dashboard") + "?" + urlencode({"year": year, kind: place.slug})}
+               "place_url": dashboard_url + "?" + urlencode({"year": year, kind: place.slug})}
         row.update({f"i{t.indicator.pk}": t.value for t in totals})
         rows.append(row)
     rows.sort(key=lambda row: row["place_name"])
@@ -254,16 +257,14 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
     printing = request.GET.get("print") == "1"
     per_page = max(len(rows), 1) if printing else BREAKDOWN_PER_PAGE
     page = Paginator(rows, per_page).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = {name: values for name, values in request.GET.lists() if name != "page"}
 
     def url(**changes):
-        """The page's address with the given parameters set (QueryDict.update would add a
-        second `sort` rather than replace the first)."""
-        changed = query.copy()
-        for name, value in changes.items():
-            changed[name] = value
-        return "?" + changed.urlencode()
+        """The page's address with the given parameters set, each in its place or added at
+        the end, as QueryDict's item assignment and urlencode give it (copying the QueryDict
+        for each of the page's links cost more than the rest of the breakdown)."""
+        changed = query | {name: [str(value)] for name, value in changes.items()}
+        return "?" + urlencode([(name, value) for name, values in changed.items() for value in values])
 
     headers = []
     for name, header in columns:
@@ -318,6 +319,7 @@ def dashboard(request):
     reported = reported_year_totals(scope, year, indicators)
     reported_values = {t.indicator.pk: t.value for t in reported or []}
     cards = []
+    notebook = reverse("notebook")
     for index, total in enumerate(this_year):
         indicator = total.indicator
         previous = last_values.get(indicator.pk, 0)
@@ -326,7 +328,7 @@ def dashboard(request):
             "figure": Figure(indicator, total.value),
             "previous": Figure(indicator, previous),
             "change": Figure(indicator, total.value - previous),
-            "url": drill_down_url(scope, year, indicator),
+            "url": drill_down_url(scope, year, indicator, notebook),
             "chart": month_chart_html(month_chart(months), chart_id=index, label=indicator.label),
             "reported": Figure(indicator, reported_values[indicator.pk])
             if indicator.pk in reported_values else None,
