@@ -30,20 +30,11 @@ def visible_scopes(user):
     breakdown's links; a coordinator of a few teams still picks them here)."""
     if not user.is_authenticated:
         return []
-    if user.is_superuser:
-        org_paths = area_paths = None
-    else:
-        scopes = coordinator_scopes(user)
-        org_paths = [s.organisation.path for s in scopes if s.organisation_id]
-        area_paths = [s.area.path for s in scopes if s.area_id]
-    limited = user.is_superuser or bool(org_paths or area_paths)
     connection = connections[router.db_for_read(Team)]
-    params = {"user": user.pk, "on": timezone.localdate()}
-    for name, paths in (("org", org_paths), ("area", area_paths)):
-        params.update((f"{name}{n}", connection.ops.prep_for_like_query(path) + "%") for n, path in enumerate(paths or ()))
-    statement = _statement(
-        connection.operators["startswith"],
-        None if org_paths is None else len(org_paths), None if area_paths is None else len(area_paths), limited)
+    orgs, areas, params = _coordinated_paths(user, connection)
+    limited = user.is_superuser or bool(orgs or areas)
+    params.update(user=user.pk, on=timezone.localdate())
+    statement = _statement(connection.operators["startswith"], orgs, areas, limited)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
@@ -57,6 +48,51 @@ def visible_scopes(user):
     return [option for kind, _model in KINDS for option in found[kind]]
 
 
+def coordinated_teams_sql(user, connection):
+    """`visible_teams_coordinated(user)` as SQL for a team aliased `t`: (joins, condition,
+    params), the joins to add after its table, the condition for its WHERE and the
+    parameters they name. For the few reads on every page (the menu's count of pending
+    amendments) where building the ORM's subqueries cost more than running them."""
+    orgs, areas, params = _coordinated_paths(user, connection)
+    return _team_joins(orgs, areas), _coordinated(connection.operators["startswith"], orgs, areas), params
+
+
+def _coordinated_paths(user, connection):
+    """(organisations, areas, params): how many organisation and area subtrees the user
+    coordinates (None for a superuser: every one), and their paths as LIKE parameters."""
+    if user.is_superuser:
+        return None, None, {}
+    scopes = coordinator_scopes(user)
+    params = {}
+    for name, paths in (("org", [s.organisation.path for s in scopes if s.organisation_id]),
+                        ("area", [s.area.path for s in scopes if s.area_id])):
+        params.update((f"{name}{n}", connection.ops.prep_for_like_query(path) + "%") for n, path in enumerate(paths))
+    return sum(1 for s in scopes if s.organisation_id), sum(1 for s in scopes if s.area_id), params
+
+
+def _under(startswith, column, name, count):
+    """`column` starts with one of `count` paths named name0, name1… (every row for None)."""
+    if count is None:
+        return "1 = 1"
+    return "(" + " OR ".join([f"{column} {startswith % f'%({name}{n})s'}" for n in range(count)] or ["1 = 0"]) + ")"
+
+
+def _team_joins(orgs, areas):
+    """The joins a team `t` needs for its organisation's (o) and area's (a) paths, only
+    where a path is tested."""
+    joins = f" JOIN {Organisation._meta.db_table} o ON o.id = t.organisation_id" if orgs else ""
+    if areas:
+        joins += (f" JOIN {Village._meta.db_table} v ON v.id = t.village_id"
+                  f" JOIN {Area._meta.db_table} a ON a.id = v.area_id")
+    return joins
+
+
+def _coordinated(startswith, orgs, areas):
+    """Teams `t` under the coordinated organisations or in the coordinated areas (as
+    teams.access._coordinated)."""
+    return f'({_under(startswith, "o.path", "org", orgs)} OR {_under(startswith, "a.path", "area", areas)})'
+
+
 @lru_cache(maxsize=32)
 def _statement(startswith, orgs, areas, limited):
     """The picker's statement for `orgs` organisation and `areas` area paths (None: every
@@ -66,25 +102,20 @@ def _statement(startswith, orgs, areas, limited):
     function of its arguments (the paths are parameters), so kept once written."""
 
     def under(column, name, count):
-        if count is None:
-            return "1 = 1"
-        return "(" + " OR ".join([f"{column} {startswith % f'%({name}{n})s'}" for n in range(count)] or ["1 = 0"]) + ")"
+        return _under(startswith, column, name, count)
 
     limit = f"LIMIT {PICKER_PLACES + 1}" if limited else ""
     team, village, area, org, member = (
         model._meta.db_table for model in (Team, Village, Area, Organisation, Membership))
     shown = ", ".join(f"x.{column}" for column in SHOWN)
-    # The teams' organisations, villages and areas are joined only where a path is tested.
-    joins = f" JOIN {org} o ON o.id = t.organisation_id" if orgs else ""
-    joins += f" JOIN {village} v ON v.id = t.village_id JOIN {area} a ON a.id = v.area_id" if areas else ""
     return f"""
         WITH seen_teams AS (
-            SELECT t.id, t.name, t.name_en, t.slug, t.village_id FROM {team} t{joins}
+            SELECT t.id, t.name, t.name_en, t.slug, t.village_id FROM {team} t{_team_joins(orgs, areas)}
             WHERE t.id IN (
                 SELECT m.team_id FROM {member} m JOIN {team} mt ON mt.id = m.team_id
                 WHERE m.user_id = %(user)s AND m.joined_on <= %(on)s AND (m.left_on IS NULL OR m.left_on >= %(on)s)
                   AND mt.starts_on <= %(on)s AND (mt.ends_on IS NULL OR mt.ends_on >= %(on)s))
-              OR {under("o.path", "org", orgs)} OR {under("a.path", "area", areas)}
+              OR {_coordinated(startswith, orgs, areas)}
         ), seen_areas AS (
             SELECT x.id, x.name, x.name_en, x.slug, x.path FROM {area} x WHERE {under("x.path", "area", areas)}
         )

@@ -1,11 +1,16 @@
-"""The dashboard's scope picker (`teams.picker.visible_scopes`, one plain statement) offers
-what the access rules of teams/access.py, their one home, give: the organisations and
-areas a user coordinates, the teams and villages they see, for every kind of user."""
+"""The plain statements that copy access rules for the pages' every request offer what the
+rules of teams/access.py, their one home, give, for every kind of user: the dashboard's
+scope picker (`teams.picker.visible_scopes`: the organisations and areas a user
+coordinates, the teams and villages they see) and the coordinated teams whose pending
+amendments the menu counts (`coordinated_teams_sql`)."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from teams.access import (
@@ -13,18 +18,22 @@ from teams.access import (
     coordinated_organisations,
     coordinator_scopes,
     visible_teams,
+    visible_teams_coordinated,
     visible_villages,
 )
-from teams.models import CoordinatorScope
-from teams.picker import PICKER_PLACES, visible_scopes
+from teams.models import CoordinatorScope, Team
+from teams.picker import PICKER_PLACES, coordinated_teams_sql, visible_scopes
 from tests.factories import (
+    ActivityFactory,
     AreaFactory,
+    EntryFactory,
     MembershipFactory,
     OrganisationFactory,
     TeamFactory,
     UserFactory,
     VillageFactory,
 )
+from worklog.models import Amendment
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +58,10 @@ def offered(user):
     return [(kind, obj.pk, obj.slug, obj.label) for kind, obj in visible_scopes(user)]
 
 
-def test_the_picker_offers_what_the_access_rules_give(world):
+@pytest.fixture
+def people(world):
+    """Coordinators of organisations, areas and both, members who left, join later or
+    whose team ended, a member of several teams, a superuser and a user of nothing."""
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
     # An area tree: a region, a township in it, their villages; a team of another
@@ -88,11 +100,48 @@ def test_the_picker_offers_what_the_access_rules_give(world):
     people = [superuser, world.coordinator, world.outsider_coordinator, area_coordinator, both, escaped,
               member_coordinator, world.leader_a, world.member_a, world.member_b, left, leaves_today,
               not_yet, ended, busy, UserFactory(username="nobody")]
-    for person in people:
+    return {person.username: person for person in people}
+
+
+def test_the_picker_offers_what_the_access_rules_give(people):
+    for person in people.values():
         assert offered(person) == picker_by_the_rules(person), person.username
-    assert [kind for kind, *_rest in offered(escaped)] == ["org", "team", "village"]
-    assert [slug for kind, _pk, slug, _name in offered(both) if kind == "area"] == ["region", "township"]
+    assert [kind for kind, *_rest in offered(people["escaped"])] == ["org", "team", "village"]
+    assert [slug for kind, _pk, slug, _name in offered(people["both"]) if kind == "area"] == ["region", "township"]
     assert visible_scopes(AnonymousUser()) == []
+
+
+def test_the_sql_of_the_coordinated_teams_selects_visible_teams_coordinated(people):
+    for person in people.values():
+        joins, condition, params = coordinated_teams_sql(person, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT t.id FROM {Team._meta.db_table} t{joins} WHERE {condition} ORDER BY t.id", params)
+            selected = [pk for (pk,) in cursor.fetchall()]
+        assert selected == list(visible_teams_coordinated(person).order_by("pk").values_list("pk", flat=True)), (
+            person.username)
+
+
+def test_the_menu_counts_the_amendments_waiting_for_the_coordinator(client, world, people):
+    entry = EntryFactory(team=world.team_b, author=world.member_b,
+                         activity=ActivityFactory(uses_participants=True), participants=1)
+    for status in (Amendment.Status.PENDING, Amendment.Status.PENDING, Amendment.Status.REJECTED):
+        Amendment.objects.create(team=world.team_b, entry=entry, kind=Amendment.Kind.DELETE,
+                                 filed_by=world.member_b, reason="重复", values={}, status=status)
+    elsewhere = TeamFactory(organisation=world.other_org)
+    Amendment.objects.create(team=elsewhere, kind=Amendment.Kind.CREATE, filed_by=world.member_b,
+                             reason="补录", values={})
+
+    def badge(user):
+        client.force_login(user)
+        header = client.get(reverse("notebook")).content.decode().split("</header>")[0]
+        found = re.search(r'href="/amendments/">[^<]*(?:<span class="badge[^>]*>(\d+)</span>)?', header)
+        return found and (found.group(1) or "0")
+
+    assert badge(world.coordinator) == "2"  # the sub-organisation's team_b; not the decided one
+    assert badge(world.outsider_coordinator) == "1"
+    assert badge(people["root"]) == "3"
+    assert badge(people["area_coordinator"]) == "0"  # a link, nothing waiting
+    assert badge(world.member_b) is None  # no link
 
 
 def test_a_coordinators_long_lists_are_left_to_the_breakdown_a_members_are_not(world):
