@@ -26,7 +26,15 @@ from worklog.figures import Figure, unit_name
 from worklog.models import HouseholdTally
 from worklog.routers import reads_from_replica
 from worklog.tables import EXPORT_FORMATS
-from worklog.views.dashboard_html import card_html, header_cells, row_cells, scope_picker, total_cells
+from worklog.views.dashboard_html import (
+    breakdown_rows,
+    card_html,
+    header_cells,
+    print_rows,
+    row_cells,
+    scope_picker,
+    total_cells,
+)
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
@@ -232,7 +240,7 @@ def _print_parts(columns, rows, totals):
     of the totals row."""
     count = -(-len(columns) // PRINT_COLUMNS)
     bounds = [-(-len(columns) * part // count) for part in range(count + 1)] if count else [0]
-    return [
+    parts = [
         {"columns": columns[start:end],
          "rows": [{"place": row["place"], "values": row["values"][start:end],
                    "cells": row_cells(row["values"][start:end])} for row in rows],
@@ -241,6 +249,9 @@ def _print_parts(columns, rows, totals):
              "", '<th scope="col" class="text-end">{}</th>', ((column["title"],) for column in columns[start:end]))}
         for start, end in zip(bounds, bounds[1:])
     ]
+    for part in parts:
+        part["rows_html"] = print_rows(part["rows"])
+    return parts
 
 
 def _breakdown_page(request, rows, indicators, label, scope_totals):
@@ -287,6 +298,7 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
         "header_cells": header_cells(headers),
         "total_cells": total_cells(totals),
         "rows": shown,
+        "rows_html": breakdown_rows(shown),
         "totals": totals,
         "counted_once": any(cell["counted_once"] for cell in totals),
         "print_parts": _print_parts(headers[1:], shown, totals),
