@@ -59,15 +59,36 @@ def led_teams(user):
     )
 
 
+COORDINATOR_SCOPES_SQL = f"""
+    SELECT {columns(CoordinatorScope, "s")}, {columns(Organisation, "o")}, {columns(Area, "a")}
+    FROM {CoordinatorScope._meta.db_table} s
+    LEFT JOIN {Organisation._meta.db_table} o ON o.id = s.organisation_id
+    LEFT JOIN {Area._meta.db_table} a ON a.id = s.area_id
+    WHERE s.user_id = %(user)s
+    ORDER BY s.id
+"""
+
+
 def coordinator_scopes(user):
-    """The user's coordinator scopes, read once per request (kept on the user object,
-    which lives as long as the request)."""
+    """The user's coordinator scopes, each with its organisation or area, read once per
+    request (kept on the user object, which lives as long as the request) by one plain
+    statement: every page of a coordinator asks, and building the ORM's select_related
+    cost more CPU than the statement took."""
     if not user.is_authenticated:
         return []
     if not hasattr(user, "_coordinator_scopes"):
-        user._coordinator_scopes = list(
-            CoordinatorScope.objects.filter(user=user).select_related("organisation", "area")
-        )
+        connection = connections[router.db_for_read(CoordinatorScope)]
+        with connection.cursor() as cursor:
+            cursor.execute(COORDINATOR_SCOPES_SQL, {"user": user.pk})
+            rows = cursor.fetchall()
+        scopes = []
+        for row in rows:
+            scope, organisation, area = read_row((CoordinatorScope, Organisation, Area), connection, row)
+            # the subtree it names; the other of the two is NULL, read as an empty instance
+            scope.organisation = organisation if scope.organisation_id else None
+            scope.area = area if scope.area_id else None
+            scopes.append(scope)
+        user._coordinator_scopes = scopes
     return user._coordinator_scopes
 
 
@@ -212,44 +233,6 @@ def scope_refusal(user):
     return _("You may not see this scope. You see: %(scopes)s.") % {"scopes": _(", ").join(names)}
 
 
-PICKER_PLACES = 50
-
-
-def visible_scopes(user):
-    """What the dashboard's scope picker offers: [(kind, object), ...], widest first."""
-    if not user.is_authenticated:
-        return []
-    if user.is_superuser:
-        organisations, areas = Organisation.objects.all(), Area.objects.all()
-    else:
-        scopes = coordinator_scopes(user)
-        org_paths = [s.organisation.path for s in scopes if s.organisation_id]
-        area_paths = [s.area.path for s in scopes if s.area_id]
-        organisations = _under(Organisation.objects.all(), org_paths)
-        areas = _under(Area.objects.all(), area_paths)
-    # The picker shows a slug and a name: only those are read (a coordinator's 51 teams and
-    # 51 villages are read to learn that there are too many to list).
-    shown = ("slug", "name", "name_en")
-    organisations, areas = organisations.only(*shown, "path"), areas.only(*shown, "path")
-    teams = visible_teams(user).order_by("name")
-    villages = Village.objects.filter(
-        Q(pk__in=teams.values("village")) | Q(area__in=areas.values("pk"))
-    ).order_by("name").only(*shown)
-    teams = teams.only(*shown)
-    if user.is_superuser or coordinator_scopes(user):
-        # A region's thousand teams make no picker: they are reached through the
-        # breakdown's links; a coordinator of a few teams still picks them here.
-        teams, villages = teams[: PICKER_PLACES + 1], villages[: PICKER_PLACES + 1]
-        teams = teams if len(teams) <= PICKER_PLACES else []
-        villages = villages if len(villages) <= PICKER_PLACES else []
-    return (
-        [("org", org) for org in organisations.order_by("path")]
-        + [("area", area) for area in areas.order_by("path")]
-        + [("team", team) for team in teams]
-        + [("village", village) for village in villages]
-    )
-
-
 def _under(nodes, paths):
     condition = Q(pk__in=[])
     for path in paths:
@@ -287,6 +270,14 @@ def coordinated_organisations(user):
         return Organisation.objects.order_by("path")
     paths = [s.organisation.path for s in coordinator_scopes(user) if s.organisation_id]
     return _under(Organisation.objects.all(), paths).order_by("path")
+
+
+def coordinated_areas(user):
+    """Areas whose figures a coordinator sees whole: their area subtrees."""
+    if user.is_superuser:
+        return Area.objects.order_by("path")
+    paths = [s.area.path for s in coordinator_scopes(user) if s.area_id]
+    return _under(Area.objects.all(), paths).order_by("path")
 
 
 def sees_history_of_team(user, team):

@@ -4,6 +4,9 @@ the indicators in order, and `IndicatorTotal`, the one value every reader return
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connections, router
+
+from teams.rows import columns, read_row
 from worklog.models import Activity, Indicator, Measure
 
 ENTRY_MEASURES = {
@@ -37,25 +40,38 @@ class IndicatorTotal:
         }
 
 
+_THROUGH = Indicator.activities.through._meta
+INDICATORS_SQL = f"""
+    SELECT {columns(Indicator, "i")}, {columns(Activity, "a")}
+    FROM {Indicator._meta.db_table} i
+    LEFT JOIN {_THROUGH.db_table} ia ON ia.{_THROUGH.get_field("indicator").column} = i.id
+    LEFT JOIN {Activity._meta.db_table} a ON a.id = ia.{_THROUGH.get_field("activity").column}
+    ORDER BY i."order", i.code, a."order", a.code
+"""
+
+
 def load_indicators():
-    """Indicators in order with their activities, in one query: the indicators joined to
-    their activities (a row per pair, an indicator of none on a row of its own), each
-    indicator's `activities.all()` then answered from memory as prefetch_related would
-    answer it (which took a second query and more CPU; issue 14)."""
-    indicator_fields = [field.attname for field in Indicator._meta.concrete_fields]
-    activity_fields = [field.attname for field in Activity._meta.concrete_fields]
-    split, activity_pk = len(indicator_fields), activity_fields.index(Activity._meta.pk.attname)
-    indicator_pk = indicator_fields.index(Indicator._meta.pk.attname)
-    rows = Indicator.objects.order_by("order", "code", "activities__order", "activities__code").values_list(
-        *indicator_fields, *(f"activities__{name}" for name in activity_fields))
+    """Indicators in order with their activities, in one plain statement: the indicators
+    joined to their activities (a row per pair, an indicator of none on a row of its own),
+    each indicator's `activities.all()` then answered from memory as prefetch_related would
+    answer it (which took a second query and more CPU; issue 14). Every dashboard, report
+    and API call reads them: the ORM's building of the joined values_list cost more CPU
+    than the statement took."""
+    connection = connections[router.db_for_read(Indicator)]
+    split = len(Indicator._meta.concrete_fields)
+    indicator_pk = [field.attname for field in Indicator._meta.concrete_fields].index(Indicator._meta.pk.attname)
+    activity_pk = [field.attname for field in Activity._meta.concrete_fields].index(Activity._meta.pk.attname)
+    with connection.cursor() as cursor:
+        cursor.execute(INDICATORS_SQL)
+        rows = cursor.fetchall()
     indicators, activities = {}, {}
     for row in rows:
         pk = row[indicator_pk]
         if pk not in indicators:
-            indicators[pk] = Indicator.from_db(rows.db, indicator_fields, row[:split])
+            (indicators[pk],) = read_row((Indicator,), connection, row[:split])
             activities[pk] = []
         if row[split + activity_pk] is not None:
-            activities[pk].append(Activity.from_db(rows.db, activity_fields, row[split:]))
+            activities[pk].append(read_row((Activity,), connection, row[split:])[0])
     for pk, indicator in indicators.items():
         related = indicator.activities.get_queryset()  # as prefetch_related keeps them
         related._result_cache, related._prefetch_done = activities[pk], True

@@ -68,6 +68,18 @@ def card_html(card):
     )
 
 
+def breakdown_rows(rows):
+    """The breakdown's rows on screen: each place a link to its own dashboard, then its
+    cells (a loop of the template drew them a node at a time)."""
+    return format_html_join("", '<tr><th scope="row" class="text-nowrap"><a href="{}">{}</a></th>{}</tr>',
+                            ((row["url"], row["place"], row["cells"]) for row in rows))
+
+
+def print_rows(rows):
+    """A printed table's rows: the place, then its cells."""
+    return format_html_join("", '<tr><th scope="row">{}</th>{}</tr>', ((row["place"], row["cells"]) for row in rows))
+
+
 def row_cells(values):
     """A breakdown row's figures as its table cells: numbers as tables write them
     (exact_number gives digits, separators and a sign: nothing to escape)."""

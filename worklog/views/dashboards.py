@@ -17,7 +17,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from teams.access import can_see_scope, scope_refusal, visible_scopes
+from teams.access import can_see_scope, scope_refusal
+from teams.picker import visible_scopes
 from teams.models import Household, Team, Village
 from worklog.charts import month_chart, month_chart_html
 from worklog.exports import breakdown_download
@@ -25,7 +26,15 @@ from worklog.figures import Figure, unit_name
 from worklog.models import HouseholdTally
 from worklog.routers import reads_from_replica
 from worklog.tables import EXPORT_FORMATS
-from worklog.views.dashboard_html import card_html, header_cells, row_cells, scope_picker, total_cells
+from worklog.views.dashboard_html import (
+    breakdown_rows,
+    card_html,
+    header_cells,
+    print_rows,
+    row_cells,
+    scope_picker,
+    total_cells,
+)
 from worklog.totals import (
     BadScopeQuery,
     ScopeNotFound,
@@ -50,8 +59,10 @@ def scope_query(scope, year, **extra):
     return urlencode(params)
 
 
-def drill_down_url(scope, year, indicator):
-    return reverse("notebook") + "?" + scope_query(scope, year, indicator=indicator.code)
+def drill_down_url(scope, year, indicator, notebook=None):
+    """The notebook's entries behind a figure (`notebook`: its address, where the caller
+    has it already: a page of 17 cards reversed it 17 times)."""
+    return (notebook or reverse("notebook")) + "?" + scope_query(scope, year, indicator=indicator.code)
 
 
 def scope_for_request(request):
@@ -201,12 +212,13 @@ def _breakdown(scope, year, indicators, places=None, grouped=None):
         grouped = grouped_totals(scope, year, indicators, by=by)
     places = load_places(grouped)
     rows = []
+    dashboard_url = reverse("dashboard")
     for key, totals in grouped.items():
         if key not in places:
             continue
         kind, place = places[key]
         row = {"place": place.label, "place_name": place.label,
-               "place_url": reverse("dashboard") + "?" + urlencode({"year": year, kind: place.slug})}
+               "place_url": dashboard_url + "?" + urlencode({"year": year, kind: place.slug})}
         row.update({f"i{t.indicator.pk}": t.value for t in totals})
         rows.append(row)
     rows.sort(key=lambda row: row["place_name"])
@@ -231,7 +243,7 @@ def _print_parts(columns, rows, totals):
     of the totals row."""
     count = -(-len(columns) // PRINT_COLUMNS)
     bounds = [-(-len(columns) * part // count) for part in range(count + 1)] if count else [0]
-    return [
+    parts = [
         {"columns": columns[start:end],
          "rows": [{"place": row["place"], "values": row["values"][start:end],
                    "cells": row_cells(row["values"][start:end])} for row in rows],
@@ -240,6 +252,9 @@ def _print_parts(columns, rows, totals):
              "", '<th scope="col" class="text-end">{}</th>', ((column["title"],) for column in columns[start:end]))}
         for start, end in zip(bounds, bounds[1:])
     ]
+    for part in parts:
+        part["rows_html"] = print_rows(part["rows"])
+    return parts
 
 
 def _breakdown_page(request, rows, indicators, label, scope_totals):
@@ -256,16 +271,14 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
     printing = request.GET.get("print") == "1"
     per_page = max(len(rows), 1) if printing else BREAKDOWN_PER_PAGE
     page = Paginator(rows, per_page).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = {name: values for name, values in request.GET.lists() if name != "page"}
 
     def url(**changes):
-        """The page's address with the given parameters set (QueryDict.update would add a
-        second `sort` rather than replace the first)."""
-        changed = query.copy()
-        for name, value in changes.items():
-            changed[name] = value
-        return "?" + changed.urlencode()
+        """The page's address with the given parameters set, each in its place or added at
+        the end, as QueryDict's item assignment and urlencode give it (copying the QueryDict
+        for each of the page's links cost more than the rest of the breakdown)."""
+        changed = query | {name: [str(value)] for name, value in changes.items()}
+        return "?" + urlencode([(name, value) for name, values in changed.items() for value in values])
 
     headers = []
     for name, header in columns:
@@ -288,6 +301,7 @@ def _breakdown_page(request, rows, indicators, label, scope_totals):
         "header_cells": header_cells(headers),
         "total_cells": total_cells(totals),
         "rows": shown,
+        "rows_html": breakdown_rows(shown),
         "totals": totals,
         "counted_once": any(cell["counted_once"] for cell in totals),
         "print_parts": _print_parts(headers[1:], shown, totals),
@@ -320,6 +334,7 @@ def dashboard(request):
     reported = reported_year_totals(scope, year, indicators)
     reported_values = {t.indicator.pk: t.value for t in reported or []}
     cards = []
+    notebook = reverse("notebook")
     for index, total in enumerate(this_year):
         indicator = total.indicator
         previous = last_values.get(indicator.pk, 0)
@@ -328,7 +343,7 @@ def dashboard(request):
             "figure": Figure(indicator, total.value),
             "previous": Figure(indicator, previous),
             "change": Figure(indicator, total.value - previous),
-            "url": drill_down_url(scope, year, indicator),
+            "url": drill_down_url(scope, year, indicator, notebook),
             "chart": month_chart_html(month_chart(months), chart_id=index, label=indicator.label),
             "reported": Figure(indicator, reported_values[indicator.pk])
             if indicator.pk in reported_values else None,
