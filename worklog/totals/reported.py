@@ -12,6 +12,7 @@ from worklog.models import (
     Tally,
 )
 from worklog.totals.indicators import TALLY_FIELDS, as_totals
+from worklog.totals.tallied import activity_ids
 
 
 def reported_year_totals(scope, year, indicators):
@@ -36,7 +37,7 @@ def reported_year_totals(scope, year, indicators):
         team=OuterRef("team"), year=OuterRef("year"), month=OuterRef("month")))
     sums, activity_sets = {}, {}
     for ind in indicators:
-        ids = [activity.pk for activity in ind.activities.all()]
+        ids = activity_ids(ind)
         field = TALLY_FIELDS.get(ind.measure)
         if field:
             sums[f"i{ind.pk}"] = Sum(field, filter=Q(activity_id__in=ids))
