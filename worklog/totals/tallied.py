@@ -55,9 +55,8 @@ def year_totals(scope, year, indicators=None):
 
 
 def activity_ids(indicator):
-    """The ids of the indicator's activities, from those load_indicators keeps with it
-    (as prefetch_related keeps them) when it has them: each `activities.all()` builds a
-    related manager, some 50 per dashboard (issue 14)."""
+    """The ids of the indicator's activities, from those load_indicators keeps with it when
+    it has them: each `activities.all()` builds a related manager, ≈ 50 per dashboard."""
     kept = getattr(indicator, "_prefetched_objects_cache", {}).get("activities")
     return [activity.pk for activity in (indicator.activities.all() if kept is None else kept)]
 
@@ -93,11 +92,8 @@ def _reach_indicators(scope, indicators):
 def _counted_activity_ids(indicators, skip=()):
     """The activities whose households the distinct-households indicators (but those in
     `skip`) count."""
-    return {
-        pk
-        for ind in indicators if ind.measure == Measure.HOUSEHOLDS and ind not in skip
-        for pk in activity_ids(ind)
-    }
+    return {pk for ind in indicators if ind.measure == Measure.HOUSEHOLDS and ind not in skip
+            for pk in activity_ids(ind)}
 
 
 def _household_rows(scope, indicators, skip=()):
@@ -245,11 +241,9 @@ def dashboard_totals(scope, year, indicators):
     villages right at the node) are read as those functions read them."""
     year_range(year)
     reach = _reach_indicators(scope, indicators)
-    # Each kind of aggregate is built only where it is run: on PostgreSQL the sums are
-    # written out by _rolled_up, and the households reached by _reached_rows.
+    # Aggregates built where they run: on PostgreSQL _rolled_up and _reached_rows write theirs out.
     sums = [f"i{ind.pk}" for ind in indicators if TALLY_FIELDS.get(ind.measure)]
-    distinct = _tally_aggregates([ind for ind in indicators if ind.measure == Measure.HOUSEHOLDS
-                                  and ind not in reach])[1]
+    distinct = _tally_aggregates([ind for ind in indicators if ind not in reach and ind.measure not in TALLY_FIELDS])[1]
     years, months, children = {year - 1: {}, year: {}}, {}, {}
     if sums:
         alias = router.db_for_read(scope.rollup.sums)
