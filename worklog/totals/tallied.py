@@ -48,7 +48,7 @@ def year_totals(scope, year, indicators=None):
         reached = {row["activity_id"]: row["reached"] for row in rows}
         for ind in reach:
             values[f"i{ind.pk}"] = sum(reached.get(pk, 0) for pk in activity_ids(ind))
-    distinct = _tally_aggregates(indicators, reach)[1]
+    distinct = _tally_aggregates([ind for ind in indicators if ind not in reach and ind.measure not in TALLY_FIELDS])[1]
     if distinct:
         values.update(_household_rows(scope, indicators, skip=reach).filter(year=year).aggregate(**distinct))
     return as_totals(indicators, values)
