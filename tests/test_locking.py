@@ -295,3 +295,25 @@ def test_the_lock_form_offers_the_last_complete_month_and_the_only_organisation(
     form = client.get(reverse("locks")).context["form"]
     assert form["organisation"].value() is None
     assert (form["year"].value(), form["month"].value()) == (2025, 12)
+
+
+@pytest.mark.parametrize("moved", [False, True], ids=["in-place", "team-moved"])
+def test_the_dashboards_lock_check_written_out_finds_what_the_scope_filters_find(world, reported, moved):
+    """The organisation and area dashboards ask whether a month of the scope is locked, or
+    the scope has figures reported, by a plain statement copying the scope's team and entry
+    filters: it answers as they do for every organisation and area and year, also once the
+    locked team has moved to another village (its reported rows stay where they were)."""
+    from teams.models import Area, Organisation
+    from worklog.totals.reported import _locked_or_reported, _locked_or_reported_by_orm
+
+    if moved:
+        world.team_a.village = world.village_b
+        world.team_a.save()
+    answers = set()
+    for scope in [Scope("org", org) for org in Organisation.objects.all()] + [
+            Scope("area", area) for area in Area.objects.all()]:
+        for year in (2016, 2017):
+            answer = _locked_or_reported(scope, year)
+            assert answer == _locked_or_reported_by_orm(scope, year), (scope, year)
+            answers.add(answer)
+    assert answers == {True, False}

@@ -42,16 +42,23 @@ def year_totals(scope, year, indicators=None):
         for ind in indicators:
             if ind.measure in TALLY_FIELDS:
                 key = f"sum_{TALLY_FIELDS[ind.measure]}"
-                values[f"i{ind.pk}"] = sum(sums[a.pk][key] for a in ind.activities.all() if a.pk in sums)
+                values[f"i{ind.pk}"] = sum(sums[pk][key] for pk in activity_ids(ind) if pk in sums)
     if reach:
         rows = _reach_rows(scope).filter(year=year).values("activity_id").annotate(reached=Sum("households"))
         reached = {row["activity_id"]: row["reached"] for row in rows}
         for ind in reach:
-            values[f"i{ind.pk}"] = sum(reached.get(a.pk, 0) for a in ind.activities.all())
-    distinct = _tally_aggregates(indicators, reach)[1]
+            values[f"i{ind.pk}"] = sum(reached.get(pk, 0) for pk in activity_ids(ind))
+    distinct = _tally_aggregates([ind for ind in indicators if ind not in reach and ind.measure not in TALLY_FIELDS])[1]
     if distinct:
         values.update(_household_rows(scope, indicators, skip=reach).filter(year=year).aggregate(**distinct))
     return as_totals(indicators, values)
+
+
+def activity_ids(indicator):
+    """The ids of the indicator's activities, from those load_indicators keeps with it when
+    it has them: each `activities.all()` builds a related manager, ≈ 50 per dashboard."""
+    kept = getattr(indicator, "_prefetched_objects_cache", {}).get("activities")
+    return [activity.pk for activity in (indicator.activities.all() if kept is None else kept)]
 
 
 def _tally_aggregates(indicators, reach=()):
@@ -60,7 +67,7 @@ def _tally_aggregates(indicators, reach=()):
     reached over `OrgReach`."""
     sums, distinct, reached = {}, {}, {}
     for ind in indicators:
-        ids = [activity.pk for activity in ind.activities.all()]
+        ids = activity_ids(ind)
         only_its = Q(activity_id__in=ids)
         field = TALLY_FIELDS.get(ind.measure)
         if field:
@@ -79,17 +86,14 @@ def _reach_indicators(scope, indicators):
     if scope.kind not in ("org", "area"):
         return []
     return [ind for ind in indicators
-            if ind.measure == Measure.HOUSEHOLDS and len(ind.activities.all()) == 1]
+            if ind.measure == Measure.HOUSEHOLDS and len(activity_ids(ind)) == 1]
 
 
 def _counted_activity_ids(indicators, skip=()):
     """The activities whose households the distinct-households indicators (but those in
     `skip`) count."""
-    return {
-        activity.pk
-        for ind in indicators if ind.measure == Measure.HOUSEHOLDS and ind not in skip
-        for activity in ind.activities.all()
-    }
+    return {pk for ind in indicators if ind.measure == Measure.HOUSEHOLDS and ind not in skip
+            for pk in activity_ids(ind)}
 
 
 def _household_rows(scope, indicators, skip=()):
@@ -237,13 +241,16 @@ def dashboard_totals(scope, year, indicators):
     villages right at the node) are read as those functions read them."""
     year_range(year)
     reach = _reach_indicators(scope, indicators)
-    sums, distinct, reached = _tally_aggregates(indicators, reach)
+    # Aggregates built where they run: on PostgreSQL _rolled_up and _reached_rows write theirs out.
+    sums = [f"i{ind.pk}" for ind in indicators if TALLY_FIELDS.get(ind.measure)]
+    distinct = _tally_aggregates([ind for ind in indicators if ind not in reach and ind.measure not in TALLY_FIELDS])[1]
     years, months, children = {year - 1: {}, year: {}}, {}, {}
     if sums:
         alias = router.db_for_read(scope.rollup.sums)
         if connections[alias].vendor == "postgresql":
             per_year, per_month, per_child = _rolled_up(scope, indicators, year, alias)
         else:
+            sums = _tally_aggregates(indicators, reach)[0]
             rows = scope.sum_rows().filter(year__in=list(years))
             rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
             rows = rows.values("year", "month", "child").annotate(**sums)
@@ -258,24 +265,25 @@ def dashboard_totals(scope, year, indicators):
             years[key].update(zip(sums, values))
         months.update((key, dict(zip(sums, values))) for key, values in per_month.items())
         children.update((key, dict(zip(sums, values))) for key, values in per_child.items())
-    household_rows = _household_rows(scope, indicators, skip=reach)
+    household_rows = _household_rows(scope, indicators, skip=reach) if distinct else None
     if distinct:
         for row in household_rows.filter(year__in=list(years)).values("year").annotate(**distinct):
             years[row["year"]].update(row)
         for row in household_rows.filter(year=year).values("month").annotate(**distinct):
             months.setdefault(row["month"], {}).update(row)
     by_child = dict(distinct)
-    own = scope.own_household_rows() if reached else None
+    own = scope.own_household_rows() if reach else None
     if own is not None:
         # The teams or villages right at the node are no child node: not in the roll-up.
-        household_rows = household_rows | own.filter(activity_id__in=_counted_activity_ids(reach), visits__gt=0)
+        own = own.filter(activity_id__in=_counted_activity_ids(reach), visits__gt=0)
+        household_rows = own if household_rows is None else household_rows | own
         by_child.update(_tally_aggregates(reach)[1])
     if by_child:
         rows = household_rows.filter(year=year)
         rows = rows.annotate(child=child_path(scope, scope.child_path_field(rows)))
         for row in rows.values("child").annotate(**by_child):
             _merge(children.setdefault(row["child"], {}), row)
-    if reached:
+    if reach:
         for row_year, month, node, path, row in _reached_rows(scope, reach, year):
             if node != scope.obj.pk:
                 _merge(children.setdefault(path, {}), row)
@@ -304,7 +312,7 @@ def _rolled_up(scope, indicators, year, alias):
     Python, cost some 8 ms of the organisation dashboard's CPU at 10 M entries (cProfile,
     issue 14)."""
     columns = tuple(
-        (f"i{ind.pk}", TALLY_FIELDS[ind.measure], tuple(sorted(activity.pk for activity in ind.activities.all())))
+        (f"i{ind.pk}", TALLY_FIELDS[ind.measure], tuple(sorted(activity_ids(ind))))
         for ind in indicators if TALLY_FIELDS.get(ind.measure)
     )
     rollup, connection = scope.rollup, connections[alias]
@@ -362,7 +370,7 @@ def _reached_rows(scope, reach, year):
     table, tree, column = rollup.reach._meta.db_table, rollup.tree._meta.db_table, rollup.node_column
     names = [f"i{ind.pk}" for ind in reach]
     counts = ", ".join(
-        f"SUM(CASE WHEN r.activity_id IN ({', '.join(str(int(a.pk)) for a in ind.activities.all())}) "
+        f"SUM(CASE WHEN r.activity_id IN ({', '.join(str(int(pk)) for pk in activity_ids(ind))}) "
         f"THEN r.households END)" for ind in reach)
     statement = (
         f"SELECT r.year, r.month, r.{column}, n.path, {counts} FROM {table} r JOIN {tree} n ON n.id = r.{column} "
